@@ -1,0 +1,65 @@
+/*
+ * Daemon configuration: one declarative table from which --help, the
+ * AUTHGATE_* environment, command-line parsing and check-config derive.
+ */
+#ifndef AUTHGATE_CONFIG_H
+#define AUTHGATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common.h"
+
+#define CONFIG_STR_MAX 1024
+#define COOKIE_NAME_MAX 64
+
+enum session_protection { PROTECTION_OFF, PROTECTION_BASIC, PROTECTION_STRONG };
+
+struct config {
+	char listen[CONFIG_STR_MAX];   /* "" = FastCGI on fd 0 */
+	char db[CONFIG_STR_MAX];       /* "" = libpq's PG* environment */
+	long threads;                  /* event-loop threads serving requests */
+	long hash_threads;             /* password hashing workers */
+	char cookie_name[COOKIE_NAME_MAX]; /* "" until config_finish() */
+	/* The session cookie's name plus "_csrf", so a __Host- prefix
+	 * carries over; set by config_finish(). */
+	char csrf_cookie_name[COOKIE_NAME_MAX + 5];
+	bool cookie_secure;
+	long session_idle;
+	long session_lifetime;
+	long remember_lifetime;
+	long db_timeout;               /* seconds for connect and statements */
+	char log_level[16];
+};
+
+/* Fills every field with its default. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Applies AUTHGATE_<NAME> variables from `environ`-style `envp`. On error
+ * writes one line into `err` and returns -1.
+ */
+int config_from_env(struct config *cfg, char *const *envp, char *err,
+		    size_t err_cap) AG_MUST_CHECK;
+
+/*
+ * Applies `--name value` and `--name=value` arguments from argv[first..argc).
+ * Sets *help when --help is given. 0 or -1 with one line in `err`.
+ */
+int config_from_args(struct config *cfg, int argc, char **argv, int first,
+		     bool *help, char *err, size_t err_cap) AG_MUST_CHECK;
+
+/*
+ * Derives what depends on other options (the cookie name's __Host- prefix
+ * when secure) and checks cross-option rules. 0 or -1 with `err`.
+ */
+int config_finish(struct config *cfg, char *err, size_t err_cap) AG_MUST_CHECK;
+
+void config_print_help(FILE *out);
+
+/* Prints the effective configuration, one `name = value` a line; the
+ * database password, if any, is masked. */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif

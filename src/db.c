@@ -1,0 +1,423 @@
+#include "db.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum statement {
+	ST_VERSION,
+	ST_PING,
+	ST_SECRET,
+	ST_CHECK_SESSION,
+	ST_CHECK_TOKEN,
+	ST_USER_FOR_LOGIN,
+	ST_LOGIN_SUCCESS,
+	ST_LOGIN_FAILURE,
+	ST_REHASH,
+	ST_LOGOUT,
+	ST_COUNT
+};
+
+#define IDENTITY_COLUMNS                                                     \
+	"user_id, username, coalesce(email, ''), roles, "                    \
+	"extract(epoch from created_at)::bigint, "                           \
+	"extract(epoch from authenticated_at)::bigint, "                     \
+	"extract(epoch from expires_at)::bigint, remember"
+
+/* Every statement the daemon runs; all go through the daemon_* functions
+ * because the daemon's role has no table privileges. */
+static const char *const statement_sql[ST_COUNT] = {
+	[ST_VERSION] = "SELECT authgate.schema_version()",
+	[ST_PING] = "SELECT authgate.daemon_ping()",
+	[ST_SECRET] = "SELECT authgate.daemon_secret()",
+	[ST_CHECK_SESSION] = "SELECT " IDENTITY_COLUMNS
+			     " FROM authgate.daemon_check_session($1, $2, $3)",
+	[ST_CHECK_TOKEN] =
+		"SELECT user_id, username, coalesce(email, ''), roles, 0, 0, "
+		"coalesce(extract(epoch from expires_at)::bigint, 0), false "
+		"FROM authgate.daemon_check_api_token($1)",
+	[ST_USER_FOR_LOGIN] = "SELECT user_id, password_hash, disabled "
+			      "FROM authgate.daemon_user_for_login($1)",
+	[ST_LOGIN_SUCCESS] = "SELECT authgate.daemon_login_success("
+			     "$1, $2, $3, $4, $5, $6)",
+	[ST_LOGIN_FAILURE] = "SELECT authgate.daemon_login_failure($1, $2, $3, $4)",
+	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
+	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
+};
+
+static const char *const statement_name[ST_COUNT] = {
+	"version", "ping", "secret", "check_session", "check_token",
+	"user_for_login", "login_success", "login_failure", "rehash", "logout",
+};
+
+struct db {
+	PGconn *conn;
+	char *conninfo;
+	long timeout_seconds;
+};
+
+struct db *db_new(const char *conninfo, long timeout_seconds)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return NULL;
+	db->conninfo = strdup(conninfo);
+	if (db->conninfo == NULL) {
+		free(db);
+		return NULL;
+	}
+	db->timeout_seconds = timeout_seconds;
+	return db;
+}
+
+static void disconnect(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	disconnect(db);
+	free(db->conninfo);
+	free(db);
+}
+
+/* libpq messages end in a newline and may span lines; keep the first. */
+static void first_line(const char *msg, char *out, size_t cap)
+{
+	size_t n = strcspn(msg, "\r\n");
+
+	snprintf(out, cap, "%.*s", (int)n, msg);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends a prepared statement and waits for its result no longer than the
+ * timeout, so a database that hangs (not only one that is down) cannot
+ * hold a request thread. On timeout or a broken connection the connection
+ * is dropped and the next call reconnects.
+ */
+static PGresult *execute(struct db *db, enum statement st, int nparams,
+			 const char *const *values, const int *lengths,
+			 const int *formats)
+{
+	int64_t deadline = monotonic_ms() + db->timeout_seconds * 1000;
+	PGresult *result = NULL, *next;
+
+	if (!PQsendQueryPrepared(db->conn, statement_name[st], nparams, values,
+				 lengths, formats, 0))
+		goto fail;
+	for (;;) {
+		int flushed = PQflush(db->conn);
+
+		if (flushed < 0)
+			goto fail;
+		if (flushed == 0 && !PQisBusy(db->conn))
+			break;
+		struct pollfd pfd = {
+			.fd = PQsocket(db->conn),
+			.events = (short)(POLLIN | (flushed ? POLLOUT : 0)),
+		};
+		int64_t left = deadline - monotonic_ms();
+
+		if (left <= 0)
+			goto fail;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			goto fail;
+		if (!PQconsumeInput(db->conn))
+			goto fail;
+	}
+	while ((next = PQgetResult(db->conn)) != NULL) {
+		if (result != NULL)
+			PQclear(result);
+		result = next;
+	}
+	if (result != NULL && PQresultStatus(result) == PGRES_TUPLES_OK)
+		return result;
+	PQclear(result);
+	return NULL;
+fail:
+	PQclear(result);
+	disconnect(db);
+	return NULL;
+}
+
+static enum db_result prepare_all(struct db *db, char *err, size_t err_cap)
+{
+	for (int st = 0; st < ST_COUNT; st++) {
+		PGresult *res = PQprepare(db->conn, statement_name[st],
+					  statement_sql[st], 0, NULL);
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			first_line(PQresultErrorMessage(res), err, err_cap);
+		PQclear(res);
+		if (!ok)
+			return st == ST_VERSION ? DB_SCHEMA_OLD : DB_ERROR;
+		if (st == ST_VERSION) {
+			/* Check the version before the other statements, whose
+			 * functions an older schema may lack. */
+			PGresult *v = execute(db, ST_VERSION, 0, NULL, NULL, NULL);
+			long version = v ? strtol(PQgetvalue(v, 0, 0), NULL, 10) : -1;
+
+			PQclear(v);
+			if (db->conn == NULL) {
+				snprintf(err, err_cap, "database connection lost");
+				return DB_ERROR;
+			}
+			if (version < DB_SCHEMA_VERSION) {
+				snprintf(err, err_cap,
+					 "database schema version %ld is older "
+					 "than this binary needs (%d)",
+					 version, DB_SCHEMA_VERSION);
+				return DB_SCHEMA_OLD;
+			}
+		}
+	}
+	return DB_OK;
+}
+
+enum db_result db_connect(struct db *db, char *err, size_t err_cap)
+{
+	char timeout[24], options[64];
+	enum db_result result;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return DB_OK;
+	disconnect(db);
+	snprintf(timeout, sizeof(timeout), "%ld", db->timeout_seconds);
+	snprintf(options, sizeof(options), "-c statement_timeout=%ld",
+		 db->timeout_seconds * 1000);
+	/* Our defaults come first so the operator's conninfo overrides them. */
+	const char *const keys[] = {"connect_timeout", "application_name",
+				    "options", "dbname", NULL};
+	const char *const values[] = {timeout, "authgate", options,
+				      db->conninfo, NULL};
+
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL) {
+		snprintf(err, err_cap, "out of memory");
+		return DB_ERROR;
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		first_line(PQerrorMessage(db->conn), err, err_cap);
+		disconnect(db);
+		return DB_ERROR;
+	}
+	result = prepare_all(db, err, err_cap);
+	if (result != DB_OK)
+		disconnect(db);
+	return result;
+}
+
+static bool ensure_connected(struct db *db)
+{
+	char err[256];
+
+	return db_connect(db, err, sizeof(err)) == DB_OK;
+}
+
+/* Runs `st` and returns its result with at least one row wanted: DB_OK and
+ * *res set, DB_NOT_FOUND (no rows, *res NULL) or DB_ERROR. */
+static enum db_result run(struct db *db, enum statement st, int nparams,
+			  const char *const *values, const int *lengths,
+			  const int *formats, PGresult **res)
+{
+	*res = NULL;
+	if (!ensure_connected(db))
+		return DB_ERROR;
+	*res = execute(db, st, nparams, values, lengths, formats);
+	if (*res == NULL)
+		return DB_ERROR;
+	if (PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return DB_NOT_FOUND;
+	}
+	return DB_OK;
+}
+
+enum db_result db_ping(struct db *db)
+{
+	PGresult *res;
+	enum db_result r = run(db, ST_PING, 0, NULL, NULL, NULL, &res);
+
+	PQclear(res);
+	return r;
+}
+
+/* bytea results arrive as text in hex format: "\x0123...". */
+static bool decode_hex_bytea(const char *text, uint8_t *out, size_t len)
+{
+	if (strncmp(text, "\\x", 2) != 0 || strlen(text) != 2 + 2 * len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int byte;
+
+		if (sscanf(text + 2 + 2 * i, "%2x", &byte) != 1)
+			return false;
+		out[i] = (uint8_t)byte;
+	}
+	return true;
+}
+
+enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN])
+{
+	PGresult *res;
+	enum db_result r = run(db, ST_SECRET, 0, NULL, NULL, NULL, &res);
+
+	if (r == DB_OK && !decode_hex_bytea(PQgetvalue(res, 0, 0), key,
+					    DB_SECRET_LEN))
+		r = DB_ERROR;
+	PQclear(res);
+	return r;
+}
+
+static void copy_text(char *out, size_t cap, const char *in)
+{
+	snprintf(out, cap, "%s", in);
+}
+
+static void read_identity(PGresult *res, struct identity *out)
+{
+	out->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	copy_text(out->username, sizeof(out->username), PQgetvalue(res, 0, 1));
+	copy_text(out->email, sizeof(out->email), PQgetvalue(res, 0, 2));
+	copy_text(out->roles, sizeof(out->roles), PQgetvalue(res, 0, 3));
+	out->created_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	out->authenticated_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->expires_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+	out->remember = PQgetvalue(res, 0, 7)[0] == 't';
+}
+
+enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
+				long idle_seconds, long touch_seconds,
+				struct identity *out)
+{
+	char idle[24], touch[24];
+	const char *values[3] = {(const char *)token_hash, idle, touch};
+	const int lengths[3] = {32, 0, 0};
+	const int formats[3] = {1, 0, 0};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(idle, sizeof(idle), "%ld", idle_seconds);
+	snprintf(touch, sizeof(touch), "%ld", touch_seconds);
+	r = run(db, ST_CHECK_SESSION, 3, values, lengths, formats, &res);
+	if (r == DB_OK)
+		read_identity(res, out);
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_check_api_token(struct db *db, const uint8_t token_hash[32],
+				  struct identity *out)
+{
+	const char *values[1] = {(const char *)token_hash};
+	const int lengths[1] = {32};
+	const int formats[1] = {1};
+	PGresult *res;
+	enum db_result r;
+
+	r = run(db, ST_CHECK_TOKEN, 1, values, lengths, formats, &res);
+	if (r == DB_OK)
+		read_identity(res, out);
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_user_for_login(struct db *db, const char *username,
+				 struct login_user *out)
+{
+	const char *values[1] = {username};
+	PGresult *res;
+	enum db_result r = run(db, ST_USER_FOR_LOGIN, 1, values, NULL, NULL, &res);
+
+	if (r == DB_OK) {
+		const char *hash = PQgetvalue(res, 0, 1);
+
+		out->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		out->disabled = PQgetvalue(res, 0, 2)[0] == 't';
+		if (strlen(hash) >= sizeof(out->password_hash))
+			out->password_hash[0] = '\0'; /* verifies as no match */
+		else
+			strcpy(out->password_hash, hash);
+	}
+	PQclear(res);
+	return r;
+}
+
+/* Runs a statement whose result is not needed: DB_OK or DB_ERROR. */
+static enum db_result run_command(struct db *db, enum statement st,
+				  int nparams, const char *const *values,
+				  const int *lengths, const int *formats)
+{
+	PGresult *res;
+	enum db_result r = run(db, st, nparams, values, lengths, formats, &res);
+
+	PQclear(res);
+	return r == DB_ERROR ? DB_ERROR : DB_OK;
+}
+
+enum db_result db_login_success(struct db *db, int64_t user_id,
+				const uint8_t token_hash[32],
+				long lifetime_seconds, bool remember,
+				const char *client_addr, const char *user_agent)
+{
+	char id[24], lifetime[24];
+	const char *values[6] = {id, (const char *)token_hash, lifetime,
+				 remember ? "t" : "f", client_addr, user_agent};
+	const int lengths[6] = {0, 32, 0, 0, 0, 0};
+	const int formats[6] = {0, 1, 0, 0, 0, 0};
+
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	snprintf(lifetime, sizeof(lifetime), "%ld", lifetime_seconds);
+	return run_command(db, ST_LOGIN_SUCCESS, 6, values, lengths, formats);
+}
+
+enum db_result db_login_failure(struct db *db, const char *username,
+				const char *reason, const char *client_addr,
+				const char *user_agent)
+{
+	const char *values[4] = {username, reason, client_addr, user_agent};
+
+	return run_command(db, ST_LOGIN_FAILURE, 4, values, NULL, NULL);
+}
+
+enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
+			 const char *new_hash)
+{
+	char id[24];
+	const char *values[3] = {id, old_hash, new_hash};
+
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	return run_command(db, ST_REHASH, 3, values, NULL, NULL);
+}
+
+enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
+			 const char *client_addr, const char *user_agent)
+{
+	const char *values[4] = {(const char *)token_hash, all ? "t" : "f",
+				 client_addr, user_agent};
+	const int lengths[4] = {32, 0, 0, 0};
+	const int formats[4] = {1, 0, 0, 0};
+
+	return run_command(db, ST_LOGOUT, 4, values, lengths, formats);
+}

@@ -1,0 +1,101 @@
+/*
+ * The PostgreSQL side: one connection, every statement prepared on
+ * connect and executed with parameters only. The only user of libpq.
+ * A struct db belongs to one thread at a time.
+ */
+#ifndef AUTHGATE_DB_H
+#define AUTHGATE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "validate.h"
+
+/* The schema version (sql/install.sql) this binary needs at least. */
+#define DB_SCHEMA_VERSION 1
+#define DB_SECRET_LEN 32
+#define DB_EMAIL_MAX 320
+#define DB_ROLES_MAX 1024
+
+enum db_result {
+	DB_OK = 0,
+	DB_NOT_FOUND = 1,
+	DB_ERROR = -1,       /* connection lost, timeout, server error */
+	DB_SCHEMA_OLD = -2,  /* schema missing or older than DB_SCHEMA_VERSION */
+};
+
+struct db;
+
+/* The identity a session or API token stands for. Times are Unix seconds. */
+struct identity {
+	int64_t user_id;
+	char username[USERNAME_MAX_LEN + 1];
+	char email[DB_EMAIL_MAX + 1];
+	char roles[DB_ROLES_MAX + 1]; /* comma-separated, sorted */
+	int64_t created_at;
+	int64_t authenticated_at;
+	int64_t expires_at;
+	bool remember;
+};
+
+struct login_user {
+	int64_t user_id;
+	char password_hash[256];
+	bool disabled;
+};
+
+/*
+ * A handle for `conninfo` ("" = PG* environment); connects lazily. Every
+ * connect and statement is bounded by `timeout_seconds`. NULL when out of
+ * memory. Free with db_free().
+ */
+struct db *db_new(const char *conninfo, long timeout_seconds);
+void db_free(struct db *db);
+
+/*
+ * Connects (if not connected), checks the schema version and prepares the
+ * statements. On failure writes one line into `err` (no secret in it).
+ */
+enum db_result db_connect(struct db *db, char *err, size_t err_cap) AG_MUST_CHECK;
+
+/* The calls below connect or reconnect as needed; a lost connection is
+ * retried on the next call. */
+
+enum db_result db_ping(struct db *db) AG_MUST_CHECK;
+enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN]) AG_MUST_CHECK;
+
+/* A valid session: DB_OK with `out`, DB_NOT_FOUND when absent, expired or
+ * its user disabled. last_seen is written at most once per touch_seconds. */
+enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
+				long idle_seconds, long touch_seconds,
+				struct identity *out) AG_MUST_CHECK;
+
+enum db_result db_check_api_token(struct db *db, const uint8_t token_hash[32],
+				  struct identity *out) AG_MUST_CHECK;
+
+enum db_result db_user_for_login(struct db *db, const char *username,
+				 struct login_user *out) AG_MUST_CHECK;
+
+/* `client_addr` and `user_agent` may be NULL. */
+enum db_result db_login_success(struct db *db, int64_t user_id,
+				const uint8_t token_hash[32],
+				long lifetime_seconds, bool remember,
+				const char *client_addr,
+				const char *user_agent) AG_MUST_CHECK;
+
+enum db_result db_login_failure(struct db *db, const char *username,
+				const char *reason, const char *client_addr,
+				const char *user_agent) AG_MUST_CHECK;
+
+/* Compare-and-set of the hash (a concurrent set_password wins). */
+enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
+			 const char *new_hash) AG_MUST_CHECK;
+
+/* Ends the session, or with `all` every session of its user. */
+enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
+			 const char *client_addr,
+			 const char *user_agent) AG_MUST_CHECK;
+
+#endif

@@ -1,0 +1,140 @@
+#include "handler.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cookie.h"
+#include "json.h"
+#include "log.h"
+#include "session.h"
+
+bool handler_copy(struct str s, char *out, size_t cap)
+{
+	if (s.ptr == NULL || s.len >= cap) {
+		out[0] = '\0';
+		return false;
+	}
+	memcpy(out, s.ptr, s.len);
+	out[s.len] = '\0';
+	return true;
+}
+
+void handler_json_error(struct response *resp, int status, const char *code,
+			const char *message)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	response_header(resp, "Cache-Control", "no-store", 8);
+	buf_append_str(&resp->body, "{\"error\":");
+	json_string(&resp->body, code, strlen(code));
+	buf_append_str(&resp->body, ",\"message\":");
+	json_string(&resp->body, message, strlen(message));
+	buf_append_str(&resp->body, "}\n");
+}
+
+/* Seconds between last_seen writes: the idle timeout is exact to this. */
+static long touch_interval(const struct config *cfg)
+{
+	long interval = cfg->session_idle / 20;
+
+	return interval < 1 ? 1 : interval > 60 ? 60 : interval;
+}
+
+enum auth_result handler_identify(const struct request *req,
+				  struct handler_ctx *ctx, bool touch,
+				  struct identity *out)
+{
+	uint8_t hash[SHA256_LEN];
+	const char *value;
+	size_t value_len;
+	enum db_result r;
+
+	if (req->authorization.ptr != NULL) {
+		switch (session_bearer_hash(req->authorization.ptr,
+					    req->authorization.len, hash)) {
+		case PARSE_OK:
+			r = db_check_api_token(ctx->db, hash, out);
+			return r == DB_OK ? AUTH_OK
+			       : r == DB_NOT_FOUND ? AUTH_NONE
+						   : AUTH_ERROR;
+		case PARSE_ABSENT:
+			break; /* another scheme: fall back to the cookie */
+		default:
+			return AUTH_NONE;
+		}
+	}
+	if (req->cookie.ptr == NULL ||
+	    cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
+		       &value, &value_len) != PARSE_OK ||
+	    session_token_hash(value, value_len, hash) != PARSE_OK)
+		return AUTH_NONE;
+	/* A passive check asks for a touch interval no session reaches. */
+	r = db_check_session(ctx->db, hash, ctx->cfg->session_idle,
+			     touch ? touch_interval(ctx->cfg)
+				   : ctx->cfg->session_idle + 1,
+			     out);
+	return r == DB_OK ? AUTH_OK : r == DB_NOT_FOUND ? AUTH_NONE : AUTH_ERROR;
+}
+
+struct cookie_spec handler_session_cookie(const struct config *cfg,
+					  long max_age)
+{
+	return (struct cookie_spec){
+		.name = cfg->cookie_name,
+		.secure = cfg->cookie_secure,
+		.max_age = max_age,
+	};
+}
+
+struct cookie_spec handler_csrf_cookie(const struct config *cfg)
+{
+	return (struct cookie_spec){
+		.name = cfg->csrf_cookie_name,
+		.secure = cfg->cookie_secure,
+		.max_age = -1,
+	};
+}
+
+int handler_csrf_token(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx, char token[CSRF_TOKEN_LEN + 1])
+{
+	struct cookie_spec spec = handler_csrf_cookie(ctx->cfg);
+	char fresh[CSRF_TOKEN_LEN + 1];
+	const char *value;
+	size_t value_len;
+
+	if (req->cookie.ptr != NULL &&
+	    cookie_get(req->cookie.ptr, req->cookie.len, spec.name, &value,
+		       &value_len) == PARSE_OK &&
+	    csrf_form_token(ctx->csrf_key, value, value_len, token) == PARSE_OK)
+		return 0;
+	if (csrf_cookie_new(fresh) != 0 ||
+	    csrf_form_token(ctx->csrf_key, fresh, strlen(fresh), token) !=
+		    PARSE_OK)
+		return -1;
+	response_set_cookie(resp, &spec, fresh);
+	return 0;
+}
+
+bool handler_csrf_ok(const struct request *req, struct handler_ctx *ctx,
+		     struct str form_token)
+{
+	struct cookie_spec spec = handler_csrf_cookie(ctx->cfg);
+	const char *value;
+	size_t value_len;
+
+	if (!csrf_same_origin(req, ctx->cfg->cookie_secure)) {
+		log_msg(LOG_INFO, req->id, "post refused: cross-site origin");
+		return false;
+	}
+	if (req->cookie.ptr == NULL ||
+	    cookie_get(req->cookie.ptr, req->cookie.len, spec.name, &value,
+		       &value_len) != PARSE_OK ||
+	    form_token.ptr == NULL ||
+	    !csrf_verify(ctx->csrf_key, value, value_len, form_token.ptr,
+			 form_token.len)) {
+		log_msg(LOG_INFO, req->id, "post refused: bad or missing CSRF token");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,68 @@
+/* What every request handler gets, and the handlers the router picks. */
+#ifndef AUTHGATE_HANDLER_H
+#define AUTHGATE_HANDLER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "csrf.h"
+#include "db.h"
+#include "request.h"
+#include "response.h"
+
+/* Borrowed by a handler for one call; `db` belongs to the calling thread. */
+struct handler_ctx {
+	const struct config *cfg;
+	struct db *db;
+	const uint8_t *csrf_key; /* CSRF_KEY_LEN bytes, loaded at startup */
+};
+
+typedef void handler_fn(const struct request *req, struct response *resp,
+			struct handler_ctx *ctx);
+
+handler_fn handle_check, handle_unauthorized, handle_whoami, handle_healthz;
+handler_fn handle_login_form, handle_login_post;
+handler_fn handle_logout_form, handle_logout_post;
+
+/* Helpers shared by the handlers (handler.c). */
+
+enum auth_result { AUTH_NONE, AUTH_OK, AUTH_ERROR };
+
+/*
+ * Resolves the caller from a Bearer token or else the session cookie.
+ * `touch`: whether this check counts as activity. AUTH_ERROR when the
+ * database did not answer (callers deny).
+ */
+enum auth_result handler_identify(const struct request *req,
+				  struct handler_ctx *ctx, bool touch,
+				  struct identity *out) AG_MUST_CHECK;
+
+/* Sets a JSON body {"error": code, "message": message} and the status. */
+void handler_json_error(struct response *resp, int status, const char *code,
+			const char *message);
+
+/*
+ * Copies a request field into a NUL-terminated buffer; false (and "")
+ * when absent or too long.
+ */
+bool handler_copy(struct str s, char *out, size_t cap);
+
+/*
+ * Gives the form token for this browser's CSRF cookie, issuing a new
+ * cookie (Set-Cookie on `resp`) when it has none or a malformed one.
+ * 0 or -1.
+ */
+int handler_csrf_token(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx,
+		       char token[CSRF_TOKEN_LEN + 1]) AG_MUST_CHECK;
+
+/* True when the post carries a valid CSRF token and is same-origin. */
+bool handler_csrf_ok(const struct request *req, struct handler_ctx *ctx,
+		     struct str form_token);
+
+/* The session and CSRF cookie attributes for this configuration. */
+struct cookie_spec handler_session_cookie(const struct config *cfg,
+					  long max_age);
+struct cookie_spec handler_csrf_cookie(const struct config *cfg);
+
+#endif

@@ -1,0 +1,273 @@
+/* The login form and its post. */
+#include <string.h>
+#include <strings.h>
+
+#include "form.h"
+#include "handler.h"
+#include "log.h"
+#include "pages.h"
+#include "password.h"
+#include "redirect.h"
+#include "session.h"
+#include "validate.h"
+
+#define LOGIN_BODY_MAX (16 * 1024) /* matches client_max_body_size */
+#define FIELD_MAX (PASSWORD_MAX_LEN + 1)
+
+static const char generic_failure[] = "Invalid username or password.";
+
+/* The `next` target if it is a safe local path, else "/". */
+static void safe_next(const char *candidate, size_t len, char *out, size_t cap)
+{
+	if (len > 0 && len < cap && redirect_is_local(candidate, len)) {
+		memcpy(out, candidate, len);
+		out[len] = '\0';
+	} else {
+		strcpy(out, "/");
+	}
+}
+
+/* Renders the form with `message`; status set by the caller. */
+static void login_page(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx, const char *message,
+		       const char *username, const char *next)
+{
+	char token[CSRF_TOKEN_LEN + 1];
+
+	if (handler_csrf_token(req, resp, ctx, token) != 0) {
+		resp->failed = true;
+		return;
+	}
+	pages_login(resp, &(struct login_page){
+				  .message = message,
+				  .username = username,
+				  .next = next,
+				  .csrf_token = token,
+			  });
+}
+
+void handle_login_form(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx)
+{
+	char next_raw[REDIRECT_MAX_LEN + 1], next[REDIRECT_MAX_LEN + 1];
+	size_t next_len = 0;
+	enum parse_result r = PARSE_ABSENT;
+
+	if (req->query.ptr != NULL)
+		r = form_get(req->query.ptr, req->query.len, "next", next_raw,
+			     sizeof(next_raw), &next_len);
+	if (r == PARSE_INVALID) {
+		resp->status = 400;
+		pages_message(resp, "Bad request", "The link is malformed.");
+		return;
+	}
+	safe_next(next_raw, r == PARSE_OK ? next_len : 0, next, sizeof(next));
+	resp->status = 200;
+	/* Being sent here with a target means a protected page was refused. */
+	login_page(req, resp, ctx, r == PARSE_OK ? "Please log in first." : "",
+		   "", next);
+}
+
+static bool is_form_content_type(struct str ct)
+{
+	static const char form_type[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form_type) - 1;
+
+	return ct.ptr != NULL && ct.len >= n &&
+	       strncasecmp(ct.ptr, form_type, n) == 0 &&
+	       (ct.len == n || ct.ptr[n] == ';' || ct.ptr[n] == ' ');
+}
+
+static bool is_checked(const char *value)
+{
+	return strcmp(value, "on") == 0 || strcmp(value, "1") == 0 ||
+	       strcmp(value, "true") == 0 || strcmp(value, "yes") == 0;
+}
+
+/* The parsed fields of a login post. */
+struct login_form {
+	char username[USERNAME_MAX_LEN + 1];
+	char password[FIELD_MAX + 1];
+	size_t password_len;
+	char next[REDIRECT_MAX_LEN + 1];
+	bool remember;
+};
+
+/*
+ * Parses and validates the body; on a bad request fills `resp` (4xx) and
+ * returns false.
+ */
+static bool read_login_form(const struct request *req, struct response *resp,
+			    struct handler_ctx *ctx, struct login_form *f)
+{
+	char token[CSRF_TOKEN_LEN + 2], value[REDIRECT_MAX_LEN + 1];
+	size_t len, username_len = 0;
+	const char *body = req->body.ptr ? req->body.ptr : "";
+	enum parse_result r;
+
+	if (!is_form_content_type(req->content_type)) {
+		resp->status = 415;
+		pages_message(resp, "Unsupported form",
+			      "The login form must be posted as "
+			      "application/x-www-form-urlencoded.");
+		return false;
+	}
+	if (req->body.len > LOGIN_BODY_MAX ||
+	    form_validate(body, req->body.len) != PARSE_OK) {
+		resp->status = req->body.len > LOGIN_BODY_MAX ? 413 : 400;
+		pages_message(resp, "Bad request", "The form is malformed.");
+		return false;
+	}
+	r = form_get(body, req->body.len, "next", value, sizeof(value), &len);
+	safe_next(value, r == PARSE_OK ? len : 0, f->next, sizeof(f->next));
+
+	r = form_get(body, req->body.len, "csrf_token", token, sizeof(token), &len);
+	if (!handler_csrf_ok(req, ctx,
+			     (struct str){r == PARSE_OK ? token : NULL, len})) {
+		resp->status = 403;
+		login_page(req, resp, ctx,
+			   "Your form expired or came from another site. "
+			   "Please try again.", "", f->next);
+		return false;
+	}
+
+	r = form_get(body, req->body.len, "remember", value, sizeof(value), &len);
+	f->remember = r == PARSE_OK && is_checked(value);
+
+	r = form_get(body, req->body.len, "username", f->username,
+		     sizeof(f->username), &username_len);
+	if (r != PARSE_OK) {
+		f->username[0] = '\0';
+		if (r != PARSE_TOO_LONG)
+			username_len = 0;
+	}
+	if (r == PARSE_OK && username_len > 0 &&
+	    !validate_username(f->username, username_len)) {
+		resp->status = 400;
+		login_page(req, resp, ctx, "That username is not valid.", "",
+			   f->next);
+		return false;
+	}
+	if (r == PARSE_TOO_LONG) {
+		resp->status = 400;
+		login_page(req, resp, ctx, "That username is too long.", "",
+			   f->next);
+		return false;
+	}
+	r = form_get(body, req->body.len, "password", f->password,
+		     sizeof(f->password), &f->password_len);
+	if (r == PARSE_TOO_LONG || (r == PARSE_OK &&
+				    f->password_len > PASSWORD_MAX_LEN)) {
+		resp->status = 400;
+		login_page(req, resp, ctx,
+			   "Passwords are at most 1024 bytes long.", f->username,
+			   f->next);
+		return false;
+	}
+	if (r != PARSE_OK || username_len == 0 ||
+	    !validate_password(f->password, f->password_len)) {
+		resp->status = 400;
+		login_page(req, resp, ctx,
+			   "Please enter your username and password.",
+			   f->username, f->next);
+		return false;
+	}
+	return true;
+}
+
+/* Upgrades a bcrypt or old-parameter hash after a successful login. */
+static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
+			 const struct login_user *user,
+			 const struct login_form *f)
+{
+	char fresh[PASSWORD_HASH_MAX];
+
+	if (password_hash(f->password, f->password_len, fresh, sizeof(fresh)) != 0 ||
+	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK)
+		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
+			f->username);
+	else
+		log_msg(LOG_INFO, req->id, "password hash upgraded user=%s",
+			f->username);
+}
+
+static void login_failed(const struct request *req, struct response *resp,
+			 struct handler_ctx *ctx, const struct login_form *f,
+			 const char *reason, const char *addr, const char *agent)
+{
+	if (db_login_failure(ctx->db, f->username, reason, addr, agent) != DB_OK)
+		log_msg(LOG_WARN, req->id, "could not record a failed login");
+	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
+		f->username, reason);
+	resp->status = 401;
+	login_page(req, resp, ctx, generic_failure, f->username, f->next);
+}
+
+void handle_login_post(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx)
+{
+	struct login_form form;
+	struct login_user user;
+	char addr[64], agent[512], cookie[SESSION_TOKEN_LEN + 1];
+	uint8_t hash[SHA256_LEN];
+	enum password_verdict verdict;
+	enum db_result found;
+	struct cookie_spec spec;
+
+	if (!read_login_form(req, resp, ctx, &form))
+		goto out;
+	handler_copy(req->remote_addr, addr, sizeof(addr));
+	if (!handler_copy(req->user_agent, agent, sizeof(agent)))
+		agent[0] = '\0';
+	found = db_user_for_login(ctx->db, form.username, &user);
+	if (found == DB_ERROR) {
+		resp->status = 503;
+		pages_message(resp, "Try again later",
+			      "Signing in is not possible right now.");
+		goto out;
+	}
+	/* Unknown users pay the same argon2 work as a wrong password. */
+	if (found == DB_NOT_FOUND) {
+		password_burn(form.password, form.password_len);
+		login_failed(req, resp, ctx, &form, "unknown_user", addr, agent);
+		goto out;
+	}
+	verdict = password_verify(user.password_hash, form.password,
+				  form.password_len);
+	if (verdict == PASSWORD_ERROR)
+		log_msg(LOG_ERROR, req->id,
+			"stored password hash has an unknown format user=%s",
+			form.username);
+	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
+		login_failed(req, resp, ctx, &form, "bad_password", addr, agent);
+		goto out;
+	}
+	if (user.disabled) {
+		login_failed(req, resp, ctx, &form, "disabled", addr, agent);
+		goto out;
+	}
+	if (verdict == PASSWORD_MATCH_REHASH)
+		upgrade_hash(req, ctx, &user, &form);
+	if (session_token_new(cookie, hash) != 0 ||
+	    db_login_success(ctx->db, user.user_id, hash,
+			     form.remember ? ctx->cfg->remember_lifetime
+					   : ctx->cfg->session_lifetime,
+			     form.remember, addr, agent) != DB_OK) {
+		resp->status = 503;
+		pages_message(resp, "Try again later",
+			      "Signing in is not possible right now.");
+		goto out;
+	}
+	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
+		form.remember);
+	spec = handler_session_cookie(ctx->cfg, form.remember
+						       ? ctx->cfg->remember_lifetime
+						       : -1);
+	response_set_cookie(resp, &spec, cookie);
+	response_header(resp, "Location", form.next, strlen(form.next));
+	response_header(resp, "Cache-Control", "no-store", 8);
+	resp->status = 303;
+out:
+	explicit_bzero(&form, sizeof(form));
+	explicit_bzero(cookie, sizeof(cookie));
+}

@@ -1,0 +1,94 @@
+/* The logout page and its post. */
+#include <string.h>
+
+#include "cookie.h"
+#include "form.h"
+#include "handler.h"
+#include "log.h"
+#include "pages.h"
+#include "session.h"
+
+#define LOGOUT_BODY_MAX 4096
+
+void handle_logout_form(const struct request *req, struct response *resp,
+			struct handler_ctx *ctx)
+{
+	char token[CSRF_TOKEN_LEN + 1];
+	struct identity id;
+
+	switch (handler_identify(req, ctx, false, &id)) {
+	case AUTH_ERROR:
+		resp->status = 503;
+		pages_message(resp, "Try again later",
+			      "The session store is unavailable.");
+		return;
+	case AUTH_NONE:
+		resp->status = 200;
+		pages_message(resp, "Signed out", "You are not signed in.");
+		return;
+	case AUTH_OK:
+		break;
+	}
+	if (handler_csrf_token(req, resp, ctx, token) != 0) {
+		resp->failed = true;
+		return;
+	}
+	resp->status = 200;
+	pages_logout(resp, id.username, token);
+}
+
+void handle_logout_post(const struct request *req, struct response *resp,
+			struct handler_ctx *ctx)
+{
+	char token[CSRF_TOKEN_LEN + 2], all[4], addr[64], agent[512];
+	const char *body = req->body.ptr ? req->body.ptr : "";
+	size_t token_len = 0, all_len;
+	const char *value;
+	size_t value_len;
+	uint8_t hash[SHA256_LEN];
+	enum parse_result r;
+	struct cookie_spec spec;
+
+	if (req->body.len > LOGOUT_BODY_MAX ||
+	    form_validate(body, req->body.len) != PARSE_OK) {
+		handler_json_error(resp, req->body.len > LOGOUT_BODY_MAX ? 413 : 400,
+				   "bad_request", "malformed form body");
+		return;
+	}
+	r = form_get(body, req->body.len, "csrf_token", token, sizeof(token),
+		     &token_len);
+	if (!handler_csrf_ok(req, ctx,
+			     (struct str){r == PARSE_OK ? token : NULL, token_len})) {
+		resp->status = 403;
+		pages_message(resp, "Not signed out",
+			      "The form expired or came from another site. "
+			      "Open the sign-out page and try again.");
+		return;
+	}
+	r = form_get(body, req->body.len, "all", all, sizeof(all), &all_len);
+	handler_copy(req->remote_addr, addr, sizeof(addr));
+	if (!handler_copy(req->user_agent, agent, sizeof(agent)))
+		agent[0] = '\0';
+	if (req->cookie.ptr != NULL &&
+	    cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
+		       &value, &value_len) == PARSE_OK &&
+	    session_token_hash(value, value_len, hash) == PARSE_OK) {
+		if (db_logout(ctx->db, hash, r == PARSE_OK && strcmp(all, "1") == 0,
+			      addr, agent) != DB_OK) {
+			/* The session must not outlive a logout the user saw
+			 * succeed: report the failure instead. */
+			resp->status = 503;
+			pages_message(resp, "Not signed out",
+				      "The session store is unavailable. "
+				      "Please try again.");
+			return;
+		}
+		log_msg(LOG_INFO, req->id, "logout all=%d",
+			r == PARSE_OK && strcmp(all, "1") == 0);
+	}
+	spec = handler_session_cookie(ctx->cfg, 0);
+	response_set_cookie(resp, &spec, "");
+	response_header(resp, "Location", "/auth/login", 11);
+	response_header(resp, "Cache-Control", "no-store", 8);
+	resp->status = 303;
+}

@@ -1,0 +1,160 @@
+/* Entry point: subcommands, configuration, fail-fast startup. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "password.h"
+#include "server.h"
+#include "validate.h"
+
+extern char **environ;
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "authgate: %s\n", what);
+	return 1;
+}
+
+/* Reads a password from stdin (one line; the newline is not part of it). */
+static int cmd_hash_password(void)
+{
+	char password[PASSWORD_MAX_LEN + 2], hash[PASSWORD_HASH_MAX];
+	size_t len;
+	int status = 1;
+
+	if (fgets(password, sizeof(password), stdin) == NULL) {
+		fail("hash-password: no password on standard input");
+		goto out;
+	}
+	len = strcspn(password, "\r\n");
+	if (password[len] == '\0' && len > PASSWORD_MAX_LEN) {
+		fail("hash-password: passwords are at most 1024 bytes");
+		goto out;
+	}
+	password[len] = '\0';
+	if (!validate_password(password, len)) {
+		fail("hash-password: the password is empty");
+		goto out;
+	}
+	if (password_hash(password, len, hash, sizeof(hash)) != 0) {
+		fail("hash-password: hashing failed");
+		goto out;
+	}
+	printf("%s\n", hash);
+	status = 0;
+out:
+	explicit_bzero(password, sizeof(password));
+	return status;
+}
+
+static enum log_level parse_log_level(const char *name)
+{
+	if (strcmp(name, "debug") == 0)
+		return LOG_DEBUG;
+	if (strcmp(name, "warn") == 0)
+		return LOG_WARN;
+	if (strcmp(name, "error") == 0)
+		return LOG_ERROR;
+	return LOG_INFO;
+}
+
+/* Connects once, checks the schema and reads the shared secret. */
+static int check_database(const struct config *cfg, uint8_t key[DB_SECRET_LEN])
+{
+	char err[512], line[700];
+	struct db *db = db_new(cfg->db, cfg->db_timeout);
+	enum db_result r;
+	int status = 1;
+
+	if (db == NULL)
+		return fail("out of memory");
+	r = db_connect(db, err, sizeof(err));
+	if (r == DB_SCHEMA_OLD) {
+		snprintf(line, sizeof(line), "%s: run sql/install.sql", err);
+		fail(line);
+	} else if (r != DB_OK) {
+		snprintf(line, sizeof(line), "cannot connect to the database: %s",
+			 err);
+		fail(line);
+	} else if (db_secret(db, key) != DB_OK) {
+		fail("cannot read authgate.daemon_secret(): run sql/install.sql");
+	} else {
+		status = 0;
+	}
+	db_free(db);
+	return status;
+}
+
+/* Thousands of kept-alive connections need file descriptors. */
+static void raise_fd_limit(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t csrf_key[DB_SECRET_LEN];
+	struct config cfg;
+	char err[512];
+	bool help, check_only = false;
+	int first = 1, listen_fd, status;
+	sigset_t stop_signals;
+
+	if (argc > 1 && strcmp(argv[1], "version") == 0) {
+		printf("authgate %s\n", AUTHGATE_VERSION);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "hash-password") == 0)
+		return cmd_hash_password();
+	if (argc > 1 && strcmp(argv[1], "check-config") == 0) {
+		check_only = true;
+		first = 2;
+	}
+	config_defaults(&cfg);
+	if (config_from_env(&cfg, environ, err, sizeof(err)) != 0 ||
+	    config_from_args(&cfg, argc, argv, first, &help, err, sizeof(err)) != 0 ||
+	    config_finish(&cfg, err, sizeof(err)) != 0)
+		return fail(err);
+	if (help) {
+		config_print_help(stdout);
+		return 0;
+	}
+	log_set_level(parse_log_level(cfg.log_level));
+	if (check_database(&cfg, csrf_key) != 0)
+		return 1;
+	if (check_only) {
+		config_print(&cfg, stdout);
+		printf("database: ok (schema version >= %d)\n", DB_SCHEMA_VERSION);
+		return 0;
+	}
+	if (password_init() != 0)
+		return fail("argon2id self-test failed");
+	raise_fd_limit();
+	/* Block the stop signals in every thread; server_run waits for them. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	listen_fd = server_listen(&cfg, err, sizeof(err));
+	if (listen_fd < 0)
+		return fail(err);
+	status = server_run(&cfg, csrf_key, listen_fd) == 0 ? 0 : 1;
+	close(listen_fd);
+	if (strncmp(cfg.listen, "unix:", 5) == 0)
+		unlink(cfg.listen + 5);
+	explicit_bzero(csrf_key, sizeof(csrf_key));
+	return status;
+}

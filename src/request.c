@@ -1,0 +1,52 @@
+#include "request.h"
+
+#include <string.h>
+
+#include "common.h"
+
+static const struct {
+	const char *name;
+	size_t offset;
+} known_params[] = {
+	{"AUTHGATE_ENDPOINT", offsetof(struct request, endpoint)},
+	{"REQUEST_METHOD", offsetof(struct request, method)},
+	{"REQUEST_URI", offsetof(struct request, request_uri)},
+	{"QUERY_STRING", offsetof(struct request, query)},
+	{"CONTENT_TYPE", offsetof(struct request, content_type)},
+	{"REMOTE_ADDR", offsetof(struct request, remote_addr)},
+	{"REQUEST_SCHEME", offsetof(struct request, scheme)},
+	{"HTTP_HOST", offsetof(struct request, host)},
+	{"HTTP_COOKIE", offsetof(struct request, cookie)},
+	{"HTTP_ACCEPT", offsetof(struct request, accept)},
+	{"HTTP_USER_AGENT", offsetof(struct request, user_agent)},
+	{"HTTP_ORIGIN", offsetof(struct request, origin)},
+	{"HTTP_SEC_FETCH_SITE", offsetof(struct request, sec_fetch_site)},
+	{"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
+	{"AUTHGATE_REQUIRE_ROLE", offsetof(struct request, require_role)},
+	{"AUTHGATE_FRESH", offsetof(struct request, fresh)},
+	{"AUTHGATE_BASIC", offsetof(struct request, basic)},
+	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
+};
+
+void request_set_param(struct request *req, const char *name, size_t name_len,
+		       const char *value, size_t value_len)
+{
+	for (size_t i = 0; i < AG_ARRAY_LEN(known_params); i++) {
+		if (strlen(known_params[i].name) == name_len &&
+		    memcmp(known_params[i].name, name, name_len) == 0) {
+			struct str *field =
+				(struct str *)((char *)req +
+					       known_params[i].offset);
+			field->ptr = value;
+			field->len = value_len;
+			return;
+		}
+	}
+}
+
+bool str_eq(struct str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.ptr != NULL && s.len == n && memcmp(s.ptr, lit, n) == 0;
+}

@@ -1,0 +1,52 @@
+/* What a handler sees of one FastCGI request: copied out of the params. */
+#ifndef AUTHGATE_REQUEST_H
+#define AUTHGATE_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A borrowed, length-delimited string; `ptr` is NULL when absent. */
+struct str {
+	const char *ptr;
+	size_t len;
+};
+
+/*
+ * All fields borrow from the connection's params and stdin buffers and stay
+ * valid until the response has been written.
+ */
+struct request {
+	uint64_t id; /* per-daemon sequence number, for log lines */
+	struct str endpoint;
+	struct str method;
+	struct str request_uri;
+	struct str query;
+	struct str content_type;
+	struct str remote_addr;
+	struct str scheme;
+	struct str host;
+	struct str cookie;
+	struct str accept;
+	struct str user_agent;
+	struct str origin;
+	struct str sec_fetch_site;
+	struct str authorization;
+	struct str require_role;
+	struct str fresh;
+	struct str basic;
+	struct str passive;
+	struct str body;
+};
+
+/*
+ * Records one FastCGI param if it is one authgate reads; others are
+ * ignored. A param given twice keeps the last value, as CGI does.
+ */
+void request_set_param(struct request *req, const char *name, size_t name_len,
+		       const char *value, size_t value_len);
+
+/* True when `s` equals the NUL-terminated `lit` exactly. */
+bool str_eq(struct str s, const char *lit);
+
+#endif

@@ -1,0 +1,22 @@
+/* Picks the handler for a request from its endpoint and method. */
+#ifndef AUTHGATE_ROUTER_H
+#define AUTHGATE_ROUTER_H
+
+#include <stdbool.h>
+
+#include "handler.h"
+
+struct route {
+	handler_fn *handler;
+	/* Slow handlers (password hashing) run on the hashing threads so
+	 * they never hold up the checks. */
+	bool slow;
+};
+
+/*
+ * Returns the route for `req`. Unknown endpoints and methods get routes
+ * whose handlers answer 404 and 405.
+ */
+struct route router_find(const struct request *req);
+
+#endif

@@ -1,0 +1,762 @@
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "handler.h"
+#include "log.h"
+#include "request.h"
+#include "router.h"
+
+#define PARAMS_MAX (32 * 1024)       /* all request headers as params */
+#define STDIN_MAX (64 * 1024)        /* request body */
+#define IN_CHUNK 16384
+#define OUT_MAX (RESPONSE_MAX_BODY + RESPONSE_MAX_HEADERS + 4096)
+#define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
+#define EPOLL_BATCH 64
+
+struct worker;
+
+struct conn {
+	int fd;
+	struct worker *worker;
+	struct buf in;
+	/* The request in progress; FastCGI over one connection carries one
+	 * request at a time (nginx never multiplexes). */
+	bool active;
+	uint16_t request_id;
+	bool keep_conn;
+	bool params_done;
+	struct buf params;
+	struct buf body;
+	struct request req;
+	struct response resp;
+	handler_fn *handler;
+	struct buf out;
+	size_t out_pos;
+	bool close_after_write;
+	bool with_hasher; /* owned by a hashing thread until it comes back */
+	struct conn *next_in_queue;
+	struct conn *prev, *next; /* the worker's list of connections */
+};
+
+struct worker {
+	pthread_t thread;
+	int epoll_fd;
+	int wake_fd; /* eventfd: hashed requests returned, or stop */
+	struct db *db;
+	pthread_mutex_t done_lock;
+	struct conn *done; /* back from the hashers, to be written */
+	struct conn *conns;
+	size_t busy;       /* connections with a request in progress */
+};
+
+struct hasher {
+	pthread_t thread;
+	struct db *db;
+};
+
+static struct {
+	const struct config *cfg;
+	const uint8_t *csrf_key;
+	int listen_fd;
+	atomic_bool stopping;
+	atomic_uint_fast64_t next_request_id;
+	struct worker *workers;
+	long nworkers;
+	struct hasher *hashers;
+	long nhashers;
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct conn *queue_head, *queue_tail;
+	size_t queue_len;
+} srv;
+
+/* Sentinels in epoll data to tell the listening socket and the wake-up
+ * eventfd from connections. */
+static char listen_tag, wake_tag;
+
+static int listen_unix(const char *path, char *err, size_t err_cap)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(err, err_cap, "listen: socket path too long");
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	/* Only a stale socket is removed, never another kind of file. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, 1024) != 0) {
+		snprintf(err, err_cap, "listen on unix:%s: %s", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_tcp(const char *spec, char *err, size_t err_cap)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	size_t host_len = (size_t)(colon - spec);
+	int fd = -1, one = 1, rc;
+
+	/* "[::1]:9000" names an IPv6 address. */
+	if (host_len >= 2 && spec[0] == '[' && spec[host_len - 1] == ']') {
+		spec++;
+		host_len -= 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)host_len, spec);
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, err_cap, "listen on %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		snprintf(err, err_cap, "listen on %s:%s: %s", host, colon + 1,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int server_listen(const struct config *cfg, char *err, size_t err_cap)
+{
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	if (strncmp(cfg->listen, "unix:", 5) == 0)
+		return listen_unix(cfg->listen + 5, err, err_cap);
+	if (cfg->listen[0] != '\0')
+		return listen_tcp(cfg->listen, err, err_cap);
+	/* spawn-fcgi and systemd hand over a listening socket as fd 0. */
+	if (getsockopt(FCGI_LISTENSOCK_FILENO, SOL_SOCKET, SO_ACCEPTCONN,
+		       &accepting, &len) != 0 ||
+	    !accepting) {
+		snprintf(err, err_cap,
+			 "no --listen given and fd 0 is not a listening socket");
+		return -1;
+	}
+	return FCGI_LISTENSOCK_FILENO;
+}
+
+static void epoll_set(struct worker *w, struct conn *c, int op)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | (c->out.len > c->out_pos ? EPOLLOUT : 0),
+		.data.ptr = c,
+	};
+
+	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0 && op != EPOLL_CTL_DEL)
+		log_msg(LOG_ERROR, 0, "epoll_ctl: %s", strerror(errno));
+}
+
+static void reset_request(struct conn *c)
+{
+	c->active = false;
+	c->params_done = false;
+	buf_reset(&c->params);
+	buf_reset(&c->body);
+	memset(&c->req, 0, sizeof(c->req));
+	response_free(&c->resp);
+	response_init(&c->resp);
+	c->handler = NULL;
+}
+
+static void close_conn(struct worker *w, struct conn *c)
+{
+	if (c->active)
+		w->busy--;
+	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	buf_free(&c->in);
+	buf_free(&c->params);
+	buf_free(&c->body);
+	buf_free(&c->out);
+	response_free(&c->resp);
+	free(c);
+}
+
+/* Queues the FastCGI records of c->resp on c->out. */
+static void encode_response(struct conn *c)
+{
+	struct buf payload;
+
+	buf_init(&payload, OUT_MAX);
+	if (c->resp.failed) {
+		log_msg(LOG_ERROR, c->req.id, "response could not be built");
+		response_free(&c->resp);
+		response_init(&c->resp);
+		c->resp.status = 500;
+	}
+	response_serialize(&c->resp, &payload);
+	fcgi_append_stream(&c->out, FCGI_STDOUT, c->request_id, payload.data,
+			   payload.len);
+	fcgi_append_end_request(&c->out, c->request_id, 0, FCGI_REQUEST_COMPLETE);
+	buf_free(&payload);
+	if (!c->keep_conn)
+		c->close_after_write = true;
+}
+
+/* Writes what it can; false when the connection was closed. */
+static bool flush_out(struct worker *w, struct conn *c)
+{
+	while (c->out_pos < c->out.len) {
+		ssize_t n = write(c->fd, c->out.data + c->out_pos,
+				  c->out.len - c->out_pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			epoll_set(w, c, EPOLL_CTL_MOD);
+			return true;
+		}
+		if (n <= 0) {
+			close_conn(w, c);
+			return false;
+		}
+		c->out_pos += (size_t)n;
+	}
+	buf_reset(&c->out);
+	c->out_pos = 0;
+	if (c->close_after_write) {
+		close_conn(w, c);
+		return false;
+	}
+	epoll_set(w, c, EPOLL_CTL_MOD);
+	return true;
+}
+
+static bool process_input(struct worker *w, struct conn *c);
+
+/* The response is ready: send it and go on with buffered input. */
+static void complete_request(struct worker *w, struct conn *c)
+{
+	encode_response(c);
+	reset_request(c);
+	w->busy--;
+	if (flush_out(w, c))
+		process_input(w, c);
+}
+
+/* A protocol-level answer without a handler (too large, bad params). */
+static void reply_status(struct worker *w, struct conn *c, int status,
+			 const char *message)
+{
+	handler_json_error(&c->resp, status, "bad_request", message);
+	c->close_after_write = true;
+	complete_request(w, c);
+}
+
+static bool parse_params(struct conn *c)
+{
+	const uint8_t *p = (const uint8_t *)c->params.data;
+	const uint8_t *name, *value;
+	size_t pos = 0, name_len, value_len;
+	enum parse_result r;
+
+	while ((r = fcgi_next_param(p, c->params.len, &pos, &name, &name_len,
+				    &value, &value_len)) == PARSE_OK)
+		request_set_param(&c->req, (const char *)name, name_len,
+				  (const char *)value, value_len);
+	return r == PARSE_ABSENT;
+}
+
+static void hand_to_hasher(struct worker *w, struct conn *c)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&srv.queue_lock);
+	if (srv.queue_len < (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD) {
+		c->with_hasher = true;
+		c->next_in_queue = NULL;
+		if (srv.queue_tail)
+			srv.queue_tail->next_in_queue = c;
+		else
+			srv.queue_head = c;
+		srv.queue_tail = c;
+		srv.queue_len++;
+		queued = true;
+		pthread_cond_signal(&srv.queue_cond);
+	}
+	pthread_mutex_unlock(&srv.queue_lock);
+	if (queued) {
+		/* The hasher owns the request now: stop watching the socket
+		 * until it comes back (nginx sends nothing meanwhile). */
+		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+		return;
+	}
+	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+	response_header(&c->resp, "Retry-After", "1", 1);
+	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
+	complete_request(w, c);
+}
+
+static void dispatch(struct worker *w, struct conn *c)
+{
+	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key};
+	struct route route;
+
+	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
+	if (!parse_params(c)) {
+		reply_status(w, c, 400, "malformed FastCGI params");
+		return;
+	}
+	c->req.body.ptr = c->body.data ? c->body.data : "";
+	c->req.body.len = c->body.len;
+	route = router_find(&c->req);
+	if (route.slow) {
+		c->handler = route.handler;
+		hand_to_hasher(w, c);
+		return;
+	}
+	route.handler(&c->req, &c->resp, &ctx);
+	complete_request(w, c);
+}
+
+/* Answers a management record (request id 0). */
+static void management_record(struct conn *c, const struct fcgi_header *h)
+{
+	if (h->type == FCGI_GET_VALUES) {
+		struct buf values;
+
+		buf_init(&values, 256);
+		fcgi_append_param(&values, "FCGI_MPXS_CONNS", 15, "0", 1);
+		fcgi_append_header(&c->out, FCGI_GET_VALUES_RESULT, 0,
+				   (uint16_t)values.len, 0);
+		buf_append(&c->out, values.data, values.len);
+		buf_free(&values);
+	} else {
+		uint8_t body[8] = {h->type};
+
+		fcgi_append_header(&c->out, FCGI_UNKNOWN_TYPE, 0, 8, 0);
+		buf_append(&c->out, body, sizeof(body));
+	}
+}
+
+/*
+ * Handles one complete record. Returns false when the connection must
+ * stop being read (closed, or its request went to a hasher).
+ */
+static bool handle_record(struct worker *w, struct conn *c,
+			  const struct fcgi_header *h, const uint8_t *content)
+{
+	if (h->request_id == FCGI_NULL_REQUEST_ID) {
+		management_record(c, h);
+		return true;
+	}
+	if (h->type == FCGI_BEGIN_REQUEST) {
+		uint16_t role;
+
+		if (h->content_length < 8)
+			return false;
+		if (c->active) {
+			fcgi_append_end_request(&c->out, h->request_id, 0,
+						FCGI_CANT_MPX_CONN);
+			return true;
+		}
+		role = (uint16_t)(content[0] << 8 | content[1]);
+		if (role != FCGI_RESPONDER) {
+			fcgi_append_end_request(&c->out, h->request_id, 0,
+						FCGI_UNKNOWN_ROLE);
+			return true;
+		}
+		c->active = true;
+		w->busy++;
+		c->request_id = h->request_id;
+		c->keep_conn = content[2] & FCGI_KEEP_CONN;
+		return true;
+	}
+	if (!c->active || h->request_id != c->request_id)
+		return true; /* stray record of an ended request */
+	switch (h->type) {
+	case FCGI_ABORT_REQUEST:
+		reset_request(c);
+		w->busy--;
+		fcgi_append_end_request(&c->out, h->request_id, 0,
+					FCGI_REQUEST_COMPLETE);
+		if (!c->keep_conn)
+			c->close_after_write = true;
+		return true;
+	case FCGI_PARAMS:
+		if (h->content_length == 0) {
+			c->params_done = true;
+		} else if (c->params.len + h->content_length > PARAMS_MAX) {
+			reply_status(w, c, 431, "request headers too large");
+			return false;
+		} else {
+			buf_append(&c->params, content, h->content_length);
+		}
+		return true;
+	case FCGI_STDIN:
+		if (h->content_length > 0) {
+			if (c->body.len + h->content_length > STDIN_MAX) {
+				reply_status(w, c, 413, "request body too large");
+				return false;
+			}
+			buf_append(&c->body, content, h->content_length);
+			return true;
+		}
+		if (!c->params_done || c->params.failed || c->body.failed) {
+			reply_status(w, c, 400, "incomplete FastCGI request");
+			return false;
+		}
+		dispatch(w, c);
+		return false; /* dispatch went on with the input itself */
+	default:
+		return true;
+	}
+}
+
+/*
+ * Parses every complete record buffered on `c`. Returns false when the
+ * connection is gone or no longer this worker's to read.
+ */
+static bool process_input(struct worker *w, struct conn *c)
+{
+	size_t pos = 0;
+	bool go_on = true;
+
+	while (go_on && !c->with_hasher) {
+		struct fcgi_header h;
+		enum parse_result r = fcgi_parse_header(
+			(const uint8_t *)c->in.data + pos, c->in.len - pos, &h);
+		size_t record_len;
+
+		if (r == PARSE_ABSENT)
+			break;
+		if (r != PARSE_OK) {
+			close_conn(w, c);
+			return false;
+		}
+		record_len = FCGI_HEADER_LEN + h.content_length + h.padding_length;
+		if (c->in.len - pos < record_len)
+			break;
+		pos += record_len;
+		/* Take the record off the buffer first: handling it may
+		 * dispatch, which re-enters this function for what follows. */
+		{
+			uint8_t content[FCGI_MAX_LENGTH];
+
+			memcpy(content,
+			       c->in.data + pos - record_len + FCGI_HEADER_LEN,
+			       h.content_length);
+			memmove(c->in.data, c->in.data + pos, c->in.len - pos);
+			c->in.len -= pos;
+			pos = 0;
+			go_on = handle_record(w, c, &h, content);
+		}
+		if (!go_on)
+			return false;
+	}
+	if (pos > 0) {
+		memmove(c->in.data, c->in.data + pos, c->in.len - pos);
+		c->in.len -= pos;
+	}
+	if (c->out.len > c->out_pos)
+		return flush_out(w, c);
+	return true;
+}
+
+static void accept_all(struct worker *w)
+{
+	for (;;) {
+		int fd = accept4(srv.listen_fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_ERROR, 0, "accept: %s", strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->worker = w;
+		buf_init(&c->in, 2 * (FCGI_HEADER_LEN + FCGI_MAX_LENGTH + 255));
+		buf_init(&c->params, PARAMS_MAX);
+		buf_init(&c->body, STDIN_MAX);
+		buf_init(&c->out, OUT_MAX);
+		response_init(&c->resp);
+		c->next = w->conns;
+		if (w->conns)
+			w->conns->prev = c;
+		w->conns = c;
+		epoll_set(w, c, EPOLL_CTL_ADD);
+	}
+}
+
+static void read_conn(struct worker *w, struct conn *c)
+{
+	char chunk[IN_CHUNK];
+	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close_conn(w, c);
+		return;
+	}
+	buf_append(&c->in, chunk, (size_t)n);
+	if (c->in.failed) {
+		close_conn(w, c);
+		return;
+	}
+	process_input(w, c);
+}
+
+/* Takes back the connections whose slow request a hasher finished. */
+static void collect_done(struct worker *w)
+{
+	uint64_t count;
+	struct conn *c;
+
+	if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_msg(LOG_ERROR, 0, "eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&w->done_lock);
+	c = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_lock);
+	while (c != NULL) {
+		struct conn *next = c->next_in_queue;
+
+		c->with_hasher = false;
+		epoll_set(w, c, EPOLL_CTL_ADD);
+		complete_request(w, c);
+		c = next;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event events[EPOLL_BATCH];
+	struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+				  .data.ptr = &listen_tag};
+	bool listening = true;
+	struct timespec drain_deadline = {0};
+
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, srv.listen_fd, &lev) != 0) {
+		log_msg(LOG_ERROR, 0, "epoll_ctl listen: %s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		struct timespec now;
+		int n;
+
+		if (atomic_load(&srv.stopping)) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (listening) {
+				epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL,
+					  srv.listen_fd, NULL);
+				listening = false;
+				/* A client that never finishes its request
+				 * must not hold the exit forever. */
+				drain_deadline = now;
+				drain_deadline.tv_sec += 2 * srv.cfg->db_timeout + 1;
+			}
+			/* Drain: leave once no request is in progress. */
+			if (w->busy == 0 || now.tv_sec > drain_deadline.tv_sec)
+				break;
+		}
+		n = epoll_wait(w->epoll_fd, events, EPOLL_BATCH,
+			       listening ? -1 : 100);
+		if (n < 0 && errno != EINTR) {
+			log_msg(LOG_ERROR, 0, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *tag = events[i].data.ptr;
+
+			if (tag == &listen_tag) {
+				if (listening)
+					accept_all(w);
+			} else if (tag == &wake_tag) {
+				collect_done(w);
+			} else if (events[i].events & EPOLLIN) {
+				read_conn(w, tag);
+			} else if (events[i].events & EPOLLOUT) {
+				flush_out(w, tag);
+			} else {
+				close_conn(w, tag);
+			}
+		}
+	}
+	while (w->conns)
+		close_conn(w, w->conns);
+	return NULL;
+}
+
+static struct conn *next_job(void)
+{
+	struct conn *c = NULL;
+
+	pthread_mutex_lock(&srv.queue_lock);
+	while (srv.queue_head == NULL && !atomic_load(&srv.stopping))
+		pthread_cond_wait(&srv.queue_cond, &srv.queue_lock);
+	if (srv.queue_head != NULL) {
+		c = srv.queue_head;
+		srv.queue_head = c->next_in_queue;
+		if (srv.queue_head == NULL)
+			srv.queue_tail = NULL;
+		srv.queue_len--;
+	}
+	pthread_mutex_unlock(&srv.queue_lock);
+	return c;
+}
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	struct handler_ctx ctx = {srv.cfg, h->db, srv.csrf_key};
+	struct conn *c;
+	uint64_t one = 1;
+
+	/* Jobs still queued at shutdown are finished: the drain waits on
+	 * them. */
+	while ((c = next_job()) != NULL) {
+		struct worker *w = c->worker;
+
+		c->handler(&c->req, &c->resp, &ctx);
+		pthread_mutex_lock(&w->done_lock);
+		c->next_in_queue = w->done;
+		w->done = c;
+		pthread_mutex_unlock(&w->done_lock);
+		if (write(w->wake_fd, &one, sizeof(one)) < 0)
+			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static int start_worker(struct worker *w)
+{
+	struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &wake_tag};
+
+	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->db = db_new(srv.cfg->db, srv.cfg->db_timeout);
+	pthread_mutex_init(&w->done_lock, NULL);
+	if (w->epoll_fd < 0 || w->wake_fd < 0 || w->db == NULL ||
+	    epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake_fd, &wev) != 0)
+		return -1;
+	return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+static void wake_all(void)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&srv.queue_lock);
+	pthread_cond_broadcast(&srv.queue_cond);
+	pthread_mutex_unlock(&srv.queue_lock);
+	for (long i = 0; i < srv.nworkers; i++)
+		if (write(srv.workers[i].wake_fd, &one, sizeof(one)) < 0)
+			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+}
+
+int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
+{
+	sigset_t stop_signals;
+	long started_workers = 0, started_hashers = 0;
+	int sig, result = -1;
+
+	srv.cfg = cfg;
+	srv.csrf_key = csrf_key;
+	srv.listen_fd = listen_fd;
+	srv.nworkers = cfg->threads;
+	srv.nhashers = cfg->hash_threads;
+	pthread_mutex_init(&srv.queue_lock, NULL);
+	pthread_cond_init(&srv.queue_cond, NULL);
+	srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
+	srv.hashers = calloc((size_t)srv.nhashers, sizeof(*srv.hashers));
+	if (srv.workers == NULL || srv.hashers == NULL)
+		goto out;
+	for (; started_hashers < srv.nhashers; started_hashers++) {
+		struct hasher *h = &srv.hashers[started_hashers];
+
+		h->db = db_new(cfg->db, cfg->db_timeout);
+		if (h->db == NULL ||
+		    pthread_create(&h->thread, NULL, hasher_main, h) != 0) {
+			db_free(h->db);
+			goto stop;
+		}
+	}
+	for (; started_workers < srv.nworkers; started_workers++) {
+		if (start_worker(&srv.workers[started_workers]) != 0)
+			goto stop;
+	}
+	log_msg(LOG_INFO, 0, "serving with %ld threads and %ld hashing threads",
+		srv.nworkers, srv.nhashers);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	log_msg(LOG_INFO, 0, "signal %d: finishing requests in progress", sig);
+	result = 0;
+stop:
+	atomic_store(&srv.stopping, true);
+	srv.nworkers = started_workers;
+	wake_all();
+	/* Hashers first: they finish queued logins, which their workers
+	 * (still running) then write. */
+	for (long i = 0; i < started_hashers; i++) {
+		pthread_join(srv.hashers[i].thread, NULL);
+		db_free(srv.hashers[i].db);
+	}
+	for (long i = 0; i < started_workers; i++) {
+		struct worker *w = &srv.workers[i];
+
+		pthread_join(w->thread, NULL);
+		close(w->epoll_fd);
+		close(w->wake_fd);
+		db_free(w->db);
+	}
+out:
+	free(srv.workers);
+	free(srv.hashers);
+	return result;
+}
