@@ -51,6 +51,14 @@
 -- hash). Use the functions rather than writing to the tables: they end
 -- sessions where needed and keep the audit trail.
 --
+-- Daemon functions (SECURITY DEFINER, executable by authgate_daemon only):
+--   daemon_ping(), daemon_secret(), schema_version(),
+--   daemon_user_for_login, daemon_login_throttle, daemon_login_success,
+--   daemon_login_failure, daemon_rehash, daemon_check_session, daemon_logout,
+--   daemon_check_api_token, daemon_purge_expired (see their definitions).
+-- Token hashes are SHA-256 of the 32 raw random bytes (not of their base64
+-- text), for session cookies and for 'agt_' API tokens alike.
+--
 -- The CSRF key shared by every daemon lives in authgate.daemon_secret. To
 -- rotate it: DELETE FROM authgate.daemon_secret; run this file again; restart
 -- the daemons (pending login forms then fail their CSRF check once).
@@ -59,13 +67,14 @@ BEGIN;
 
 SET LOCAL client_min_messages = warning;
 
--- 'authgate' in ASCII, as a bigint: the advisory lock key of this installer.
-SELECT pg_catalog.pg_advisory_xact_lock(7022364806442497125) AS authgate_install_lock;
-
 DO $preflight$
 DECLARE
     v_owner oid;
 BEGIN
+    -- Concurrent installs wait here for each other. The key is 'authgate'
+    -- in ASCII, as a bigint.
+    PERFORM pg_catalog.pg_advisory_xact_lock(7022364806442497125);
+
     IF pg_catalog.current_setting('server_version_num')::integer < 130000 THEN
         RAISE EXCEPTION 'authgate: PostgreSQL 13 or later is required (this is %)',
             pg_catalog.current_setting('server_version');
@@ -117,6 +126,10 @@ $roles$;
 -- schema-qualified, so no function of ours needs that schema in its
 -- search_path.
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
+
+-- From here on nothing depends on the installer's search_path: every name is
+-- schema-qualified or built in.
+SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE SCHEMA IF NOT EXISTS authgate;
 
@@ -335,13 +348,6 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT lower(normalize(left(p_username, 150), NFC));
 $fn$;
 
-CREATE FUNCTION authgate._roles(p_user_id bigint) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-    SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
-      FROM authgate.user_roles AS r
-     WHERE r.user_id = p_user_id;
-$fn$;
-
 CREATE FUNCTION authgate._lookup_user(p_username text) RETURNS authgate.users
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -425,13 +431,18 @@ BEGIN
 END
 $fn$;
 
+-- A password hash authgate can verify: an argon2id PHC string or bcrypt.
+CREATE FUNCTION authgate._is_password_hash(p_hash text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT coalesce(octet_length(p_hash) <= 1024
+           AND (p_hash ~ '^\$argon2id\$(v=[0-9]+\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+(,[a-z]+=[A-Za-z0-9+/]*)*\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'
+                OR p_hash ~ '^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'), false);
+$fn$;
+
 CREATE FUNCTION authgate._check_hash(p_hash text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-    IF p_hash IS NULL
-       OR octet_length(p_hash) > 1024
-       OR NOT (p_hash ~ '^\$argon2id\$(v=[0-9]+\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+(,[a-z]+=[A-Za-z0-9+/]*)*\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'
-               OR p_hash ~ '^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$') THEN
+    IF NOT authgate._is_password_hash(p_hash) THEN
         RAISE EXCEPTION 'authgate: not an argon2id PHC string or a bcrypt hash'
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use the output of `authgate hash-password` ($argon2id$...) '
@@ -900,10 +911,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     v_username text;
 BEGIN
-    IF p_new_hash IS NULL OR left(p_new_hash, 10) <> '$argon2id$' THEN
+    IF p_new_hash IS NULL OR left(p_new_hash, 10) <> '$argon2id$'
+       OR NOT authgate._is_password_hash(p_new_hash) THEN
         RETURN false;
     END IF;
-    PERFORM authgate._check_hash(p_new_hash);
     -- compare-and-set: a concurrent set_password() wins
     UPDATE authgate.users AS u
        SET password_hash = p_new_hash
@@ -955,7 +966,9 @@ BEGIN
     user_id := v.uid;
     username := v.u_name;
     email := v.u_email;
-    roles := authgate._roles(v.uid);
+    -- roles sorted by byte value (COLLATE "C"), comma-joined, '' when none
+    roles := (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+                FROM authgate.user_roles AS r WHERE r.user_id = v.uid);
     created_at := v.s_created;
     authenticated_at := v.s_auth;
     expires_at := CASE WHEN v.s_remember THEN v.s_expires
@@ -1021,7 +1034,9 @@ BEGIN
     user_id := v.uid;
     username := v.u_name;
     email := v.u_email;
-    roles := authgate._roles(v.uid);
+    -- roles sorted by byte value (COLLATE "C"), comma-joined, '' when none
+    roles := (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+                FROM authgate.user_roles AS r WHERE r.user_id = v.uid);
     expires_at := v.t_expires;
     RETURN NEXT;
 END

@@ -34,7 +34,8 @@ enum parse_result b64url_encode(const uint8_t *in, size_t len, char *out,
 	}
 
 	for (i = 0; len - i >= 3; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[n++] = b64url_alphabet[v >> 18];
 		out[n++] = b64url_alphabet[(v >> 12) & 0x3f];
 		out[n++] = b64url_alphabet[(v >> 6) & 0x3f];

@@ -20,6 +20,7 @@ enum statement {
 	ST_LOGIN_FAILURE,
 	ST_REHASH,
 	ST_LOGOUT,
+	ST_PURGE,
 	ST_COUNT
 };
 
@@ -48,11 +49,13 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_LOGIN_FAILURE] = "SELECT authgate.daemon_login_failure($1, $2, $3, $4)",
 	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
+	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
 };
 
 static const char *const statement_name[ST_COUNT] = {
 	"version", "ping", "secret", "check_session", "check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
+	"purge",
 };
 
 struct db {
@@ -420,4 +423,14 @@ enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
 	const int formats[4] = {1, 0, 0, 0};
 
 	return run_command(db, ST_LOGOUT, 4, values, lengths, formats);
+}
+
+enum db_result db_purge_expired(struct db *db, long *deleted)
+{
+	PGresult *res;
+	enum db_result r = run(db, ST_PURGE, 0, NULL, NULL, NULL, &res);
+
+	*deleted = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return r == DB_ERROR ? DB_ERROR : DB_OK;
 }

@@ -93,6 +93,10 @@ enum db_result db_login_failure(struct db *db, const char *username,
 enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
 			 const char *new_hash) AG_MUST_CHECK;
 
+/* authgate.purge_expired() as the daemon: deletes expired sessions,
+ * tokens and old failure counters; `*deleted` gets the row count. */
+enum db_result db_purge_expired(struct db *db, long *deleted) AG_MUST_CHECK;
+
 /* Ends the session, or with `all` every session of its user. */
 enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
 			 const char *client_addr,

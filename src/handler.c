@@ -7,6 +7,7 @@
 #include "json.h"
 #include "log.h"
 #include "session.h"
+#include "validate.h"
 
 bool handler_copy(struct str s, char *out, size_t cap)
 {
@@ -17,6 +18,27 @@ bool handler_copy(struct str s, char *out, size_t cap)
 	memcpy(out, s.ptr, s.len);
 	out[s.len] = '\0';
 	return true;
+}
+
+void handler_client_info(const struct request *req, struct client_info *out)
+{
+	size_t len = req->user_agent.len;
+
+	handler_copy(req->remote_addr, out->addr, sizeof(out->addr));
+	out->agent[0] = '\0';
+	if (req->user_agent.ptr == NULL)
+		return;
+	if (len >= sizeof(out->agent)) {
+		len = sizeof(out->agent) - 1;
+		/* Cut before a UTF-8 continuation byte, not inside a character. */
+		while (len > 0 && ((unsigned char)req->user_agent.ptr[len] & 0xc0) == 0x80)
+			len--;
+	}
+	/* PostgreSQL refuses text that is not UTF-8; record none then. */
+	if (validate_utf8(req->user_agent.ptr, len)) {
+		memcpy(out->agent, req->user_agent.ptr, len);
+		out->agent[len] = '\0';
+	}
 }
 
 void handler_json_error(struct response *resp, int status, const char *code,

@@ -47,6 +47,14 @@ void handler_json_error(struct response *resp, int status, const char *code,
  */
 bool handler_copy(struct str s, char *out, size_t cap);
 
+/* Who is asking, as recorded in authgate.events. */
+struct client_info {
+	char addr[64];
+	char agent[512]; /* valid UTF-8, cut to fit; "" when not UTF-8 */
+};
+
+void handler_client_info(const struct request *req, struct client_info *out);
+
 /*
  * Gives the form token for this browser's CSRF cookie, issuing a new
  * cookie (Set-Cookie on `resp`) when it has none or a malformed one.

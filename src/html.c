@@ -74,6 +74,8 @@ enum parse_result html_render(struct buf *out, const char *tmpl, size_t len,
 	size_t start_len = out->len, pos = 0;
 	enum parse_result r = PARSE_INVALID;
 
+	/* Even an empty template leaves `out->data` a string on success. */
+	buf_append(out, "", 0);
 	while (pos < len) {
 		const char *open = memmem(tmpl + pos, len - pos, "{{", 2);
 		const struct html_var *var;

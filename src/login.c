@@ -193,9 +193,10 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 
 static void login_failed(const struct request *req, struct response *resp,
 			 struct handler_ctx *ctx, const struct login_form *f,
-			 const char *reason, const char *addr, const char *agent)
+			 const char *reason, const struct client_info *client)
 {
-	if (db_login_failure(ctx->db, f->username, reason, addr, agent) != DB_OK)
+	if (db_login_failure(ctx->db, f->username, reason, client->addr,
+			     client->agent) != DB_OK)
 		log_msg(LOG_WARN, req->id, "could not record a failed login");
 	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
 		f->username, reason);
@@ -208,7 +209,8 @@ void handle_login_post(const struct request *req, struct response *resp,
 {
 	struct login_form form;
 	struct login_user user;
-	char addr[64], agent[512], cookie[SESSION_TOKEN_LEN + 1];
+	struct client_info client;
+	char cookie[SESSION_TOKEN_LEN + 1];
 	uint8_t hash[SHA256_LEN];
 	enum password_verdict verdict;
 	enum db_result found;
@@ -216,9 +218,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
-	handler_copy(req->remote_addr, addr, sizeof(addr));
-	if (!handler_copy(req->user_agent, agent, sizeof(agent)))
-		agent[0] = '\0';
+	handler_client_info(req, &client);
 	found = db_user_for_login(ctx->db, form.username, &user);
 	if (found == DB_ERROR) {
 		resp->status = 503;
@@ -229,7 +229,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	/* Unknown users pay the same argon2 work as a wrong password. */
 	if (found == DB_NOT_FOUND) {
 		password_burn(form.password, form.password_len);
-		login_failed(req, resp, ctx, &form, "unknown_user", addr, agent);
+		login_failed(req, resp, ctx, &form, "unknown_user", &client);
 		goto out;
 	}
 	verdict = password_verify(user.password_hash, form.password,
@@ -239,11 +239,11 @@ void handle_login_post(const struct request *req, struct response *resp,
 			"stored password hash has an unknown format user=%s",
 			form.username);
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
-		login_failed(req, resp, ctx, &form, "bad_password", addr, agent);
+		login_failed(req, resp, ctx, &form, "bad_password", &client);
 		goto out;
 	}
 	if (user.disabled) {
-		login_failed(req, resp, ctx, &form, "disabled", addr, agent);
+		login_failed(req, resp, ctx, &form, "disabled", &client);
 		goto out;
 	}
 	if (verdict == PASSWORD_MATCH_REHASH)
@@ -252,7 +252,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	    db_login_success(ctx->db, user.user_id, hash,
 			     form.remember ? ctx->cfg->remember_lifetime
 					   : ctx->cfg->session_lifetime,
-			     form.remember, addr, agent) != DB_OK) {
+			     form.remember, client.addr, client.agent) != DB_OK) {
 		resp->status = 503;
 		pages_message(resp, "Try again later",
 			      "Signing in is not possible right now.");

@@ -40,7 +40,8 @@ void handle_logout_form(const struct request *req, struct response *resp,
 void handle_logout_post(const struct request *req, struct response *resp,
 			struct handler_ctx *ctx)
 {
-	char token[CSRF_TOKEN_LEN + 2], all[4], addr[64], agent[512];
+	char token[CSRF_TOKEN_LEN + 2], all[4];
+	struct client_info client;
 	const char *body = req->body.ptr ? req->body.ptr : "";
 	size_t token_len = 0, all_len;
 	const char *value;
@@ -66,15 +67,13 @@ void handle_logout_post(const struct request *req, struct response *resp,
 		return;
 	}
 	r = form_get(body, req->body.len, "all", all, sizeof(all), &all_len);
-	handler_copy(req->remote_addr, addr, sizeof(addr));
-	if (!handler_copy(req->user_agent, agent, sizeof(agent)))
-		agent[0] = '\0';
+	handler_client_info(req, &client);
 	if (req->cookie.ptr != NULL &&
 	    cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
 		       &value, &value_len) == PARSE_OK &&
 	    session_token_hash(value, value_len, hash) == PARSE_OK) {
 		if (db_logout(ctx->db, hash, r == PARSE_OK && strcmp(all, "1") == 0,
-			      addr, agent) != DB_OK) {
+			      client.addr, client.agent) != DB_OK) {
 			/* The session must not outlive a logout the user saw
 			 * succeed: report the failure instead. */
 			resp->status = 503;

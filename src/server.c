@@ -28,6 +28,7 @@
 #define OUT_MAX (RESPONSE_MAX_BODY + RESPONSE_MAX_HEADERS + 4096)
 #define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
 #define EPOLL_BATCH 64
+#define PURGE_INTERVAL_SECONDS 600   /* how often expired rows are deleted */
 
 struct worker;
 
@@ -80,6 +81,8 @@ static struct {
 	long nworkers;
 	struct hasher *hashers;
 	long nhashers;
+	pthread_t janitor;
+	pthread_cond_t janitor_cond; /* with queue_lock: signalled at stop */
 	pthread_mutex_t queue_lock;
 	pthread_cond_t queue_cond;
 	struct conn *queue_head, *queue_tail;
@@ -386,8 +389,10 @@ static bool handle_record(struct worker *w, struct conn *c,
 	if (h->type == FCGI_BEGIN_REQUEST) {
 		uint16_t role;
 
-		if (h->content_length < 8)
+		if (h->content_length < 8) {
+			close_conn(w, c);
 			return false;
+		}
 		if (c->active) {
 			fcgi_append_end_request(&c->out, h->request_id, 0,
 						FCGI_CANT_MPX_CONN);
@@ -671,6 +676,34 @@ static void *hasher_main(void *arg)
 	return NULL;
 }
 
+/* Runs purge_expired() every PURGE_INTERVAL_SECONDS until stopped; every
+ * daemon does, which is harmless (the deletes are idempotent). */
+static void *janitor_main(void *arg)
+{
+	struct db *db = arg;
+	struct timespec next;
+	long deleted;
+
+	clock_gettime(CLOCK_REALTIME, &next);
+	pthread_mutex_lock(&srv.queue_lock);
+	while (!atomic_load(&srv.stopping)) {
+		pthread_mutex_unlock(&srv.queue_lock);
+		if (db_purge_expired(db, &deleted) != DB_OK)
+			log_msg(LOG_WARN, 0, "purge of expired sessions failed");
+		else if (deleted > 0)
+			log_msg(LOG_INFO, 0, "purged %ld expired rows", deleted);
+		next.tv_sec += PURGE_INTERVAL_SECONDS;
+		pthread_mutex_lock(&srv.queue_lock);
+		while (!atomic_load(&srv.stopping) &&
+		       pthread_cond_timedwait(&srv.janitor_cond, &srv.queue_lock,
+					      &next) == 0)
+			;
+	}
+	pthread_mutex_unlock(&srv.queue_lock);
+	db_free(db);
+	return NULL;
+}
+
 static int start_worker(struct worker *w)
 {
 	struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &wake_tag};
@@ -691,6 +724,7 @@ static void wake_all(void)
 
 	pthread_mutex_lock(&srv.queue_lock);
 	pthread_cond_broadcast(&srv.queue_cond);
+	pthread_cond_broadcast(&srv.janitor_cond);
 	pthread_mutex_unlock(&srv.queue_lock);
 	for (long i = 0; i < srv.nworkers; i++)
 		if (write(srv.workers[i].wake_fd, &one, sizeof(one)) < 0)
@@ -701,6 +735,8 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 {
 	sigset_t stop_signals;
 	long started_workers = 0, started_hashers = 0;
+	bool janitor_started = false;
+	struct db *janitor_db;
 	int sig, result = -1;
 
 	srv.cfg = cfg;
@@ -710,6 +746,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	srv.nhashers = cfg->hash_threads;
 	pthread_mutex_init(&srv.queue_lock, NULL);
 	pthread_cond_init(&srv.queue_cond, NULL);
+	pthread_cond_init(&srv.janitor_cond, NULL);
 	srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
 	srv.hashers = calloc((size_t)srv.nhashers, sizeof(*srv.hashers));
 	if (srv.workers == NULL || srv.hashers == NULL)
@@ -728,6 +765,13 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 		if (start_worker(&srv.workers[started_workers]) != 0)
 			goto stop;
 	}
+	janitor_db = db_new(cfg->db, cfg->db_timeout);
+	if (janitor_db == NULL ||
+	    pthread_create(&srv.janitor, NULL, janitor_main, janitor_db) != 0) {
+		db_free(janitor_db);
+		goto stop;
+	}
+	janitor_started = true;
 	log_msg(LOG_INFO, 0, "serving with %ld threads and %ld hashing threads",
 		srv.nworkers, srv.nhashers);
 	sigemptyset(&stop_signals);
@@ -741,6 +785,8 @@ stop:
 	atomic_store(&srv.stopping, true);
 	srv.nworkers = started_workers;
 	wake_all();
+	if (janitor_started)
+		pthread_join(srv.janitor, NULL);
 	/* Hashers first: they finish queued logins, which their workers
 	 * (still running) then write. */
 	for (long i = 0; i < started_hashers; i++) {

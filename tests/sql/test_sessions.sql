@@ -218,7 +218,7 @@ BEGIN
                                           3600, false, NULL, NULL);
 END
 $$;
-SELECT pg_sleep(0.05);
+DO $$ BEGIN PERFORM pg_sleep(0.05); END $$;
 DO $$
 DECLARE
     v_h bytea := decode(current_setting('authgate_test.touch_hash'), 'hex');
@@ -357,6 +357,7 @@ DECLARE
     s text := current_setting('authgate_test.sfx');
     v_name text := 'Fail_' || s;
     v_id bigint;
+    v_first bigint;
 BEGIN
     v_id := authgate.create_user(v_name, 'pw');
     PERFORM authgate.daemon_login_failure(upper(v_name), 'bad_password', '192.0.2.55', 'ua');
@@ -375,8 +376,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM authgate.events WHERE username = ' odd<>"name ' || s || ' ') THEN
         RAISE EXCEPTION 'FAILED: failed username not stored as given';
     END IF;
+    v_first := (SELECT max(id) FROM authgate.events);
     PERFORM authgate.daemon_login_failure(NULL, 'unknown_user', NULL, NULL);
     PERFORM authgate.daemon_login_failure('', 'unknown_user', NULL, NULL);
+    IF (SELECT count(*) FROM authgate.events WHERE id > v_first AND event = 'login_failed'
+          AND coalesce(username, '') = '' AND user_id IS NULL) < 2 THEN
+        RAISE EXCEPTION 'FAILED: login_failed events for an empty username';
+    END IF;
+    DELETE FROM authgate.events WHERE id > v_first AND event = 'login_failed'
+       AND coalesce(username, '') = '' AND user_id IS NULL;
+    DELETE FROM authgate.login_failures WHERE scope = 'addr' AND key = '192.0.2.55';
 END
 $$;
 
@@ -404,7 +413,8 @@ BEGIN
     IF authgate.daemon_rehash(v_id, v_old, '$2b$10$' || repeat('w', 53)) THEN
         RAISE EXCEPTION 'FAILED: rehash to bcrypt succeeded';
     END IF;
-    IF authgate.daemon_rehash(v_id, v_old, 'plaintext') OR authgate.daemon_rehash(v_id, v_old, NULL) THEN
+    IF authgate.daemon_rehash(v_id, v_old, 'plaintext') OR authgate.daemon_rehash(v_id, v_old, NULL)
+       OR authgate.daemon_rehash(v_id, v_old, '$argon2id$garbage') THEN
         RAISE EXCEPTION 'FAILED: rehash to garbage succeeded';
     END IF;
     IF authgate.daemon_rehash(-1, v_old, v_new) THEN
@@ -535,8 +545,8 @@ DO $$
 DECLARE
     s text := current_setting('authgate_test.sfx');
 BEGIN
-    DELETE FROM authgate.users WHERE username LIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username LIKE '%' || s || '%';
+    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
+    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
     DELETE FROM authgate.login_failures WHERE key LIKE '%' || lower(s) || '%';
 END
 $$;

@@ -299,8 +299,11 @@ BEGIN
     IF (SELECT count(*) FROM authgate.events WHERE user_id = v_id AND event = 'role_granted' AND detail = 'editor') <> 1 THEN
         RAISE EXCEPTION 'FAILED: role_granted event missing or repeated';
     END IF;
-    IF authgate._roles(v_id) <> 'Admin,app:read-only.v2,editor' THEN
-        RAISE EXCEPTION 'FAILED: roles not sorted/joined: %', authgate._roles(v_id);
+    PERFORM authgate.daemon_login_success(v_id, sha256(convert_to('roles' || s, 'UTF8')), 60, false, NULL, NULL);
+    IF (SELECT roles FROM authgate.daemon_check_session(sha256(convert_to('roles' || s, 'UTF8')), 60, 60))
+       <> 'Admin,app:read-only.v2,editor' THEN
+        RAISE EXCEPTION 'FAILED: roles not sorted/joined: %',
+            (SELECT roles FROM authgate.daemon_check_session(sha256(convert_to('roles' || s, 'UTF8')), 60, 60));
     END IF;
     FOREACH v_bad IN ARRAY ARRAY['', 'a b', 'a,b', 'caf' || E'\u00e9', repeat('r', 65), E'x\ny']
     LOOP
@@ -375,8 +378,8 @@ DO $$
 DECLARE
     s text := current_setting('authgate_test.sfx');
 BEGIN
-    DELETE FROM authgate.users WHERE username LIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username LIKE '%' || s || '%';
+    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
+    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
     DELETE FROM authgate.login_failures WHERE key LIKE '%' || s || '%';
 END
 $$;

@@ -52,7 +52,8 @@ Test(b64, encode_vectors)
 					   out, sizeof(out)),
 			     PARSE_OK, "case %zu", i);
 		cr_assert_str_eq(out, v->enc, "case %zu", i);
-		cr_assert_eq(strlen(out), B64URL_LEN(v->raw_len), "case %zu", i);
+		cr_assert_eq(strlen(out), B64URL_LEN(v->raw_len), "case %zu",
+			     i);
 	}
 }
 

@@ -78,7 +78,7 @@ Test(buf, failure_is_sticky_until_reset)
 	buf_append_str(&b, "ab");
 	buf_append_str(&b, "cdef");
 	cr_assert(b.failed);
-	/* This one would fit, but a hole in the middle must not go unnoticed. */
+	/* This would fit, but a hole in the middle must not go unnoticed. */
 	buf_append_str(&b, "c");
 	buf_printf(&b, "%d", 1);
 	cr_assert(b.failed);

@@ -171,9 +171,7 @@ Test(html, render_table)
 		cr_assert(!b.failed, "case %zu", i);
 		if (c->out) {
 			cr_assert_eq(b.len, strlen(c->out), "case %zu", i);
-			cr_assert_eq(memcmp(b.data ? b.data : "", c->out,
-					    b.len),
-				     0, "case %zu", i);
+			cr_assert_str_eq(b.data, c->out, "case %zu", i);
 		} else {
 			cr_assert_eq(b.len, 0, "case %zu: rolled back", i);
 		}

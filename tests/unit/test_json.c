@@ -43,7 +43,8 @@ static const struct json_case json_cases[] = {
 	{ S("</script><!--"), "\"\\u003c/script\\u003e\\u003c!--\"" },
 	{ S("/"), "\"/\"" },
 	{ S("admin,staff"), "\"admin,staff\"" },
-	{ S("caf\xc3\xa9 \xf0\x9f\x94\x91"), "\"caf\xc3\xa9 \xf0\x9f\x94\x91\"" },
+	{ S("caf\xc3\xa9 \xf0\x9f\x94\x91"),
+	  "\"caf\xc3\xa9 \xf0\x9f\x94\x91\"" },
 	{ S("\xe2\x80\xa8"), "\"\xe2\x80\xa8\"" },
 };
 

@@ -82,7 +82,8 @@ Test(redirect, table)
 		char *t = dup_exact(c->target, c->len);
 
 		cr_assert_eq(redirect_is_local(t, c->len), c->local,
-			     "case %zu: want %s", i, c->local ? "true" : "false");
+			     "case %zu: want %s", i,
+			     c->local ? "true" : "false");
 		free(t);
 	}
 }
