@@ -21,6 +21,7 @@ enum statement {
 	ST_REHASH,
 	ST_LOGOUT,
 	ST_PURGE,
+	ST_THROTTLE,
 	ST_COUNT
 };
 
@@ -50,18 +51,21 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
 	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
+	[ST_THROTTLE] = "SELECT authgate.daemon_login_throttle("
+			"$1, $2, $3, $4, $5, $6)",
 };
 
 static const char *const statement_name[ST_COUNT] = {
 	"version", "ping", "secret", "check_session", "check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
-	"purge",
+	"purge", "throttle",
 };
 
 struct db {
 	PGconn *conn;
 	char *conninfo;
 	long timeout_seconds;
+	bool timed_out; /* the last execute() failed by running out of time */
 };
 
 struct db *db_new(const char *conninfo, long timeout_seconds)
@@ -124,6 +128,7 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 	int64_t deadline = monotonic_ms() + db->timeout_seconds * 1000;
 	PGresult *result = NULL, *next;
 
+	db->timed_out = false;
 	if (!PQsendQueryPrepared(db->conn, statement_name[st], nparams, values,
 				 lengths, formats, 0))
 		goto fail;
@@ -140,8 +145,10 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 		};
 		int64_t left = deadline - monotonic_ms();
 
-		if (left <= 0)
+		if (left <= 0) {
+			db->timed_out = true;
 			goto fail;
+		}
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 			goto fail;
 		if (!PQconsumeInput(db->conn))
@@ -155,6 +162,9 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 	if (result != NULL && PQresultStatus(result) == PGRES_TUPLES_OK)
 		return result;
 	PQclear(result);
+	/* An error such as "terminating connection" leaves it unusable. */
+	if (PQstatus(db->conn) == CONNECTION_BAD)
+		disconnect(db);
 	return NULL;
 fail:
 	PQclear(result);
@@ -243,10 +253,18 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 			  const char *const *values, const int *lengths,
 			  const int *formats, PGresult **res)
 {
+	bool was_connected = db->conn != NULL;
+
 	*res = NULL;
 	if (!ensure_connected(db))
 		return DB_ERROR;
 	*res = execute(db, st, nparams, values, lengths, formats);
+	/* A connection that broke while idle (a database restart) is only
+	 * noticed when used: reconnect and try once more, so a restart costs
+	 * no failed request. Not after a timeout: that would double it. */
+	if (*res == NULL && was_connected && db->conn == NULL &&
+	    !db->timed_out && ensure_connected(db))
+		*res = execute(db, st, nparams, values, lengths, formats);
 	if (*res == NULL)
 		return DB_ERROR;
 	if (PQntuples(*res) == 0) {
@@ -393,6 +411,26 @@ enum db_result db_login_success(struct db *db, int64_t user_id,
 	snprintf(id, sizeof(id), "%" PRId64, user_id);
 	snprintf(lifetime, sizeof(lifetime), "%ld", lifetime_seconds);
 	return run_command(db, ST_LOGIN_SUCCESS, 6, values, lengths, formats);
+}
+
+enum db_result db_login_throttle(struct db *db, const char *username,
+				 const char *client_addr, const char *user_agent,
+				 long window_seconds, long max_user_failures,
+				 long max_addr_failures, long *retry_after)
+{
+	char window[24], max_user[24], max_addr[24];
+	const char *values[6] = {username, client_addr, user_agent,
+				 window, max_user, max_addr};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(window, sizeof(window), "%ld", window_seconds);
+	snprintf(max_user, sizeof(max_user), "%ld", max_user_failures);
+	snprintf(max_addr, sizeof(max_addr), "%ld", max_addr_failures);
+	r = run(db, ST_THROTTLE, 6, values, NULL, NULL, &res);
+	*retry_after = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return r == DB_ERROR ? DB_ERROR : DB_OK;
 }
 
 enum db_result db_login_failure(struct db *db, const char *username,

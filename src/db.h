@@ -85,6 +85,17 @@ enum db_result db_login_success(struct db *db, int64_t user_id,
 				const char *client_addr,
 				const char *user_agent) AG_MUST_CHECK;
 
+/*
+ * Brute-force regulation (counters shared in PostgreSQL by every daemon):
+ * `*retry_after` gets 0, or the seconds the account or client address
+ * stays locked after max failures without a quiet window_seconds.
+ */
+enum db_result db_login_throttle(struct db *db, const char *username,
+				 const char *client_addr, const char *user_agent,
+				 long window_seconds, long max_user_failures,
+				 long max_addr_failures,
+				 long *retry_after) AG_MUST_CHECK;
+
 enum db_result db_login_failure(struct db *db, const char *username,
 				const char *reason, const char *client_addr,
 				const char *user_agent) AG_MUST_CHECK;

@@ -1,4 +1,5 @@
 /* The login form and its post. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -12,6 +13,12 @@
 #include "validate.h"
 
 #define LOGIN_BODY_MAX (16 * 1024) /* matches client_max_body_size */
+/* Brute-force regulation: this many failures without a quiet window lock
+ * the account (or the client address) until the window has passed since
+ * the last one. */
+#define THROTTLE_WINDOW_SECONDS (15 * 60)
+#define THROTTLE_MAX_USER_FAILURES 5
+#define THROTTLE_MAX_ADDR_FAILURES 20
 #define FIELD_MAX (PASSWORD_MAX_LEN + 1)
 
 static const char generic_failure[] = "Invalid username or password.";
@@ -204,6 +211,25 @@ static void login_failed(const struct request *req, struct response *resp,
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
 }
 
+/* Locked by too many failures: answered without hashing anything. */
+static void locked_out(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx, const struct login_form *f,
+		       long retry_after)
+{
+	char seconds[24], message[128];
+	long minutes = (retry_after + 59) / 60;
+
+	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
+		f->username, retry_after);
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	snprintf(message, sizeof(message),
+		 "Too many failed attempts. Try again in %ld minute%s.", minutes,
+		 minutes == 1 ? "" : "s");
+	resp->status = 429;
+	response_header(resp, "Retry-After", seconds, strlen(seconds));
+	login_page(req, resp, ctx, message, f->username, f->next);
+}
+
 void handle_login_post(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx)
 {
@@ -214,11 +240,24 @@ void handle_login_post(const struct request *req, struct response *resp,
 	uint8_t hash[SHA256_LEN];
 	enum password_verdict verdict;
 	enum db_result found;
+	long retry_after;
 	struct cookie_spec spec;
 
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
 	handler_client_info(req, &client);
+	if (db_login_throttle(ctx->db, form.username, client.addr, client.agent,
+			      THROTTLE_WINDOW_SECONDS, THROTTLE_MAX_USER_FAILURES,
+			      THROTTLE_MAX_ADDR_FAILURES, &retry_after) != DB_OK) {
+		resp->status = 503;
+		pages_message(resp, "Try again later",
+			      "Signing in is not possible right now.");
+		goto out;
+	}
+	if (retry_after > 0) {
+		locked_out(req, resp, ctx, &form, retry_after);
+		goto out;
+	}
 	found = db_user_for_login(ctx->db, form.username, &user);
 	if (found == DB_ERROR) {
 		resp->status = 503;

@@ -11,6 +11,10 @@
 
 #define SALT_LEN 16
 #define HASH_LEN 32
+/* bcrypt reads only the first 72 bytes of a password (and libxcrypt
+ * refuses 512 or more); sql/install.sql never makes bcrypt hashes of
+ * longer ones, so a longer password cannot match a bcrypt hash. */
+#define BCRYPT_MAX_PASSWORD 72
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
@@ -97,8 +101,15 @@ enum password_verdict password_verify(const char *stored, const char *password,
 	if (starts_with(stored, "$argon2id$"))
 		return verify_argon2id(stored, password, len);
 	if (starts_with(stored, "$2a$") || starts_with(stored, "$2b$") ||
-	    starts_with(stored, "$2y$"))
+	    starts_with(stored, "$2y$")) {
+		if (len > BCRYPT_MAX_PASSWORD) {
+			/* Same work as any other failure, and no truncated
+			 * match that the upgrade would then store. */
+			password_burn(password, len);
+			return PASSWORD_MISMATCH;
+		}
 		return verify_bcrypt(stored, password);
+	}
 	return PASSWORD_ERROR;
 }
 

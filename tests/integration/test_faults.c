@@ -1,0 +1,244 @@
+/*
+ * Fail closed: PostgreSQL stops under a running daemon. These cases stop
+ * the stack's database, so they must not run beside any other case (ctest
+ * marks suite `faults` RUN_SERIAL).
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Polls `conninfo` until PostgreSQL accepts connections; false after
+ * `seconds`. */
+static bool database_up(const char *conninfo, double seconds)
+{
+	double deadline = ag_now() + seconds;
+
+	while (PQping(conninfo) != PQPING_OK) {
+		if (ag_now() > deadline)
+			return false;
+		ag_pause(0.1);
+	}
+	return true;
+}
+
+/*
+ * One round: 16 checks with the session of `session` and 4 logins of `u`,
+ * each group at once (concurrency reaches every daemon thread and hashing
+ * thread). True when all succeed; with `report`, each failure is also a
+ * failed expectation.
+ */
+static bool serve_round(const struct ag_user *u, struct ag_client *session,
+			bool report)
+{
+	static const char *const form[] = {
+		"Content-Type: application/x-www-form-urlencoded", NULL};
+	struct ag_client c;
+	struct ag_response r[16];
+	char *token, *body;
+	bool ok = true;
+
+	ag_parallel(session, "GET", "/headers", NULL, NULL, 16, r);
+	for (int i = 0; i < 16; i++) {
+		ok = ok && r[i].status == 200;
+		if (report)
+			cr_expect_eq(r[i].status, 200, "check %d: %ld", i,
+				     r[i].status);
+		ag_response_free(&r[i]);
+	}
+	ag_client_init(&c);
+	token = ag_csrf_token(&c);
+	body = ag_form("csrf_token", token, "username", u->name, "password",
+		       u->password, NULL);
+	ag_parallel(&c, "POST", "/auth/login", form, body, 4, r);
+	for (int i = 0; i < 4; i++) {
+		ok = ok && r[i].status == 303;
+		if (report)
+			cr_expect_eq(r[i].status, 303, "login %d: %ld", i,
+				     r[i].status);
+		ag_response_free(&r[i]);
+	}
+	free(body);
+	free(token);
+	ag_client_free(&c);
+	return ok;
+}
+
+/* A login of `u` on `c` (retried until `deadline`), then `rounds` rounds
+ * in a row that succeed; false when that takes past `deadline`. */
+static bool all_threads_serve(const struct ag_user *u, int rounds,
+			      double seconds)
+{
+	double deadline = ag_now() + seconds;
+	struct ag_client c;
+	int good = 0;
+
+	ag_client_init(&c);
+	while (ag_login(&c, u->name, u->password, false, NULL, NULL) != 303) {
+		if (ag_now() > deadline)
+			return false;
+		ag_pause(0.1);
+	}
+	while (good < rounds && ag_now() < deadline)
+		good = serve_round(u, &c, false) ? good + 1 : 0;
+	ag_client_free(&c);
+	return good >= rounds;
+}
+
+/* Starts PostgreSQL again whatever happened in the case, and gets every
+ * daemon thread past its broken connection (the daemon reconnects on the
+ * first statement that fails), so that a failure here never spills into
+ * the cases that run after this one. */
+static void restart_database(void)
+{
+	const char *start = getenv("AUTHGATE_TEST_DB_START");
+	const char *conninfo = getenv("AUTHGATE_TEST_DB");
+	struct ag_user u;
+
+	if (start == NULL || conninfo == NULL ||
+	    getenv("AUTHGATE_TEST_URL") == NULL)
+		return;
+	if (PQping(conninfo) != PQPING_OK) {
+		char *quiet = ag_strf("%s >/dev/null", start);
+
+		(void)ag_shell(quiet);
+		free(quiet);
+	}
+	if (!database_up(conninfo, 30))
+		return;
+	ag_user_new(&u, "fault_warmup");
+	(void)all_threads_serve(&u, 3, 30);
+}
+
+TestSuite(faults, .timeout = 120, .fini = restart_database);
+
+Test(faults, database_down_fails_closed_and_recovers)
+{
+	struct ag_user u;
+	struct ag_client c, fresh;
+	struct ag_response r;
+	char *stop;
+	long status = 0;
+	double deadline;
+	int tries = 0;
+
+	ag_env("AUTHGATE_TEST_DB_STOP");
+	ag_env("AUTHGATE_TEST_DB_START");
+	ag_user_new(&u, "fault");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	cr_assert_eq(ag_status(&c, "/headers"), 200);
+	ag_client_init(&fresh);
+	{
+		/* A login form fetched before the outage: its post needs the
+		 * database. */
+		char *token = ag_csrf_token(&fresh);
+
+		free(token);
+	}
+
+	/* The test's own connection must not keep the server from
+	 * stopping. */
+	ag_db_close();
+	stop = ag_strf("%s >/dev/null 2>&1", ag_env("AUTHGATE_TEST_DB_STOP"));
+	cr_assert_eq(ag_shell(stop), 0, "AUTHGATE_TEST_DB_STOP failed");
+	free(stop);
+
+	/* A valid cookie gets nothing: the daemon says 503 and nginx's
+	 * auth_request turns that into a 500. */
+	ag_get(&c, "/headers", &r);
+	cr_expect_neq(r.status, 200, "a check passed without the database");
+	cr_expect_eq(r.status, 500, "check with the database down: %ld", r.status);
+	cr_expect(!ag_body_has(&r, "X-Auth-User"), "the upstream was reached");
+	ag_response_free(&r);
+	ag_get_html(&c, "/headers", &r);
+	cr_expect(r.status != 200 && r.status != 302,
+		  "browser check with the database down: %ld", r.status);
+	ag_response_free(&r);
+	ag_get(&c, "/auth/whoami", &r);
+	cr_expect_eq(r.status, 503, "whoami with the database down: %ld",
+		     r.status);
+	ag_response_free(&r);
+
+	ag_get(&c, "/auth/healthz", &r);
+	cr_expect_eq(r.status, 503, "healthz with the database down: %ld",
+		     r.status);
+	cr_expect(!ag_body_has(&r, "\"ok\""), "%s", r.body);
+	ag_response_free(&r);
+
+	/* Logins are refused, not failed as bad passwords, and set no
+	 * cookie. */
+	{
+		char *token = ag_csrf_token(&fresh);
+		char *body = ag_form("csrf_token", token, "username", u.name,
+				     "password", u.password, NULL);
+
+		ag_post_form(&fresh, "/auth/login", body, NULL, &r);
+		cr_expect_eq(r.status, 503, "login with the database down: %ld",
+			     r.status);
+		cr_expect(ag_set_cookie(&r, AG_SESSION_COOKIE) == NULL);
+		ag_response_free(&r);
+		free(body);
+		free(token);
+	}
+
+	/* The daemon is still there: a 503 is its answer (nginx says 502
+	 * when nothing listens). Again, to be sure it survived the first. */
+	cr_expect_eq(ag_status(&c, "/auth/healthz"), 503);
+
+	stop = ag_strf("%s >/dev/null", ag_env("AUTHGATE_TEST_DB_START"));
+	cr_assert_eq(ag_shell(stop), 0, "AUTHGATE_TEST_DB_START failed");
+	free(stop);
+
+	/* Recovery: the same cookie works again once the daemon has
+	 * reconnected (polled, at most 30 s). */
+	deadline = ag_now() + 30;
+	do {
+		if (tries++ > 0)
+			ag_pause(0.2);
+		status = ag_status(&c, "/headers");
+	} while (status != 200 && ag_now() < deadline);
+	cr_expect_eq(status, 200, "no recovery after %d tries: last status %ld",
+		     tries, status);
+	cr_expect_eq(ag_status(&c, "/auth/healthz"), 200);
+	ag_get(&c, "/headers", &r);
+	cr_expect(ag_body_has(&r, u.name), "identity after recovery: %s", r.body);
+	ag_response_free(&r);
+	ag_client_free(&c);
+	ag_client_free(&fresh);
+}
+
+/*
+ * After PostgreSQL restarts (a failover, an upgrade), the daemon's
+ * connections are broken. Once the database answers again, requests must
+ * succeed at the first try: the daemon is expected to notice the broken
+ * connection and reconnect within the request, not to fail one request per
+ * thread first.
+ */
+Test(faults, first_requests_after_database_restart_succeed)
+{
+	struct ag_user u;
+	struct ag_client c;
+	const char *conninfo = ag_env("AUTHGATE_TEST_DB");
+	char *cmd;
+
+	ag_user_new(&u, "fault_restart");
+	/* Every thread has a working connection before the restart. */
+	cr_assert(all_threads_serve(&u, 1, 30));
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+
+	ag_db_close();
+	cmd = ag_strf("%s >/dev/null 2>&1", ag_env("AUTHGATE_TEST_DB_STOP"));
+	cr_assert_eq(ag_shell(cmd), 0, "AUTHGATE_TEST_DB_STOP failed");
+	free(cmd);
+	cmd = ag_strf("%s >/dev/null", ag_env("AUTHGATE_TEST_DB_START"));
+	cr_assert_eq(ag_shell(cmd), 0, "AUTHGATE_TEST_DB_START failed");
+	free(cmd);
+	cr_assert(database_up(conninfo, 30), "PostgreSQL did not come back");
+
+	/* No retries: every request counts. */
+	(void)serve_round(&u, &c, true);
+	ag_client_free(&c);
+}
