@@ -321,6 +321,34 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
     VALUES (p_event, p_user_id, p_username, p_client_addr, p_user_agent, p_detail);
 $fn$;
 
+-- The event of an operator function about a user it looked up: no client
+-- address or user agent (the operator is in the event's actor column).
+CREATE FUNCTION authgate._user_event(p_event text, p_user authgate.users, p_detail text)
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT authgate._event(p_event, (p_user).id, (p_user).username, NULL, NULL, p_detail);
+$fn$;
+
+-- Ends every session of a user; returns how many there were.
+CREATE FUNCTION authgate._end_sessions(p_user_id bigint) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_ended integer;
+BEGIN
+    DELETE FROM authgate.sessions AS s WHERE s.user_id = p_user_id;
+    GET DIAGNOSTICS v_ended = ROW_COUNT;
+    RETURN v_ended;
+END
+$fn$;
+
+-- The X-Auth-Roles value: the user's roles sorted by byte value (COLLATE
+-- "C") and comma-joined, '' when none.
+CREATE FUNCTION authgate._roles(p_user_id bigint) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+      FROM authgate.user_roles AS r WHERE r.user_id = p_user_id;
+$fn$;
+
 -- Client address as sent by the daemon: null, '' or anything that is not an
 -- address (e.g. 'unix:') is stored as null.
 CREATE FUNCTION authgate._inet(p_addr text) RETURNS inet
@@ -486,13 +514,11 @@ BEGIN
     UPDATE authgate.users AS u
        SET password_hash = p_hash, password_changed_at = now()
      WHERE u.id = v_user.id;
-    DELETE FROM authgate.sessions AS s WHERE s.user_id = v_user.id;
-    GET DIAGNOSTICS v_ended = ROW_COUNT;
+    v_ended := authgate._end_sessions(v_user.id);
     -- A new password also lifts a lockout of the account.
     DELETE FROM authgate.login_failures AS f
      WHERE f.scope = 'user' AND f.key = lower(v_user.username);
-    PERFORM authgate._event('password_changed', v_user.id, v_user.username, NULL, NULL,
-                            'sessions_ended=' || v_ended);
+    PERFORM authgate._user_event('password_changed', v_user, 'sessions_ended=' || v_ended);
 END
 $fn$;
 
@@ -572,10 +598,8 @@ DECLARE
 BEGIN
     v_user := authgate._lookup_user(disable_user.username);
     UPDATE authgate.users AS u SET disabled = true WHERE u.id = v_user.id;
-    DELETE FROM authgate.sessions AS s WHERE s.user_id = v_user.id;
-    GET DIAGNOSTICS v_ended = ROW_COUNT;
-    PERFORM authgate._event('user_disabled', v_user.id, v_user.username, NULL, NULL,
-                            'sessions_ended=' || v_ended);
+    v_ended := authgate._end_sessions(v_user.id);
+    PERFORM authgate._user_event('user_disabled', v_user, 'sessions_ended=' || v_ended);
 END
 $fn$;
 COMMENT ON FUNCTION authgate.disable_user(text) IS
@@ -588,7 +612,7 @@ DECLARE
 BEGIN
     v_user := authgate._lookup_user(enable_user.username);
     UPDATE authgate.users AS u SET disabled = false WHERE u.id = v_user.id;
-    PERFORM authgate._event('user_enabled', v_user.id, v_user.username, NULL, NULL, NULL);
+    PERFORM authgate._user_event('user_enabled', v_user, NULL);
 END
 $fn$;
 COMMENT ON FUNCTION authgate.enable_user(text) IS 'allow a disabled user to log in again';
@@ -601,7 +625,7 @@ BEGIN
     v_user := authgate._lookup_user(delete_user.username);
     -- sessions, roles and API tokens go by cascade
     DELETE FROM authgate.users AS u WHERE u.id = v_user.id;
-    PERFORM authgate._event('user_deleted', v_user.id, v_user.username, NULL, NULL, NULL);
+    PERFORM authgate._user_event('user_deleted', v_user, NULL);
 END
 $fn$;
 COMMENT ON FUNCTION authgate.delete_user(text) IS
@@ -623,8 +647,7 @@ BEGIN
         ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_added = ROW_COUNT;
     IF v_added > 0 THEN
-        PERFORM authgate._event('role_granted', v_user.id, v_user.username, NULL, NULL,
-                                grant_role.role);
+        PERFORM authgate._user_event('role_granted', v_user, grant_role.role);
     END IF;
 END
 $fn$;
@@ -642,8 +665,7 @@ BEGIN
      WHERE r.user_id = v_user.id AND r.role = revoke_role.role;
     GET DIAGNOSTICS v_removed = ROW_COUNT;
     IF v_removed > 0 THEN
-        PERFORM authgate._event('role_revoked', v_user.id, v_user.username, NULL, NULL,
-                                revoke_role.role);
+        PERFORM authgate._user_event('role_revoked', v_user, revoke_role.role);
     END IF;
 END
 $fn$;
@@ -657,10 +679,8 @@ DECLARE
     v_ended integer;
 BEGIN
     v_user := authgate._lookup_user(revoke_sessions.username);
-    DELETE FROM authgate.sessions AS s WHERE s.user_id = v_user.id;
-    GET DIAGNOSTICS v_ended = ROW_COUNT;
-    PERFORM authgate._event('sessions_revoked', v_user.id, v_user.username, NULL, NULL,
-                            'sessions_ended=' || v_ended);
+    v_ended := authgate._end_sessions(v_user.id);
+    PERFORM authgate._user_event('sessions_revoked', v_user, 'sessions_ended=' || v_ended);
     RETURN v_ended;
 END
 $fn$;
@@ -698,8 +718,7 @@ BEGIN
             USING ERRCODE = 'unique_violation',
                   HINT = 'Revoke it first with authgate.revoke_api_token().';
     END;
-    PERFORM authgate._event('api_token_created', v_user.id, v_user.username, NULL, NULL,
-                            create_api_token.name);
+    PERFORM authgate._user_event('api_token_created', v_user, create_api_token.name);
     -- 'agt_' || base64url without padding of the 32 raw bytes (43 characters).
     RETURN 'agt_' || translate(encode(v_raw, 'base64'), E'+/=\n', '-_');
 END
@@ -718,8 +737,7 @@ BEGIN
      WHERE t.user_id = v_user.id AND t.name = revoke_api_token.name;
     GET DIAGNOSTICS v_removed = ROW_COUNT;
     IF v_removed > 0 THEN
-        PERFORM authgate._event('api_token_revoked', v_user.id, v_user.username, NULL, NULL,
-                                revoke_api_token.name);
+        PERFORM authgate._user_event('api_token_revoked', v_user, revoke_api_token.name);
     END IF;
     RETURN v_removed > 0;
 END
@@ -966,9 +984,7 @@ BEGIN
     user_id := v.uid;
     username := v.u_name;
     email := v.u_email;
-    -- roles sorted by byte value (COLLATE "C"), comma-joined, '' when none
-    roles := (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
-                FROM authgate.user_roles AS r WHERE r.user_id = v.uid);
+    roles := authgate._roles(v.uid);
     created_at := v.s_created;
     authenticated_at := v.s_auth;
     expires_at := CASE WHEN v.s_remember THEN v.s_expires
@@ -1034,9 +1050,7 @@ BEGIN
     user_id := v.uid;
     username := v.u_name;
     email := v.u_email;
-    -- roles sorted by byte value (COLLATE "C"), comma-joined, '' when none
-    roles := (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
-                FROM authgate.user_roles AS r WHERE r.user_id = v.uid);
+    roles := authgate._roles(v.uid);
     expires_at := v.t_expires;
     RETURN NEXT;
 END

@@ -14,17 +14,6 @@ struct form_pair {
 	size_t value_len;
 };
 
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Advances `*pos` past the next non-empty pair and describes it in `*pair`;
  * false at the end of the body. Empty pairs ("&&", trailing '&') are skipped.
@@ -66,28 +55,13 @@ static bool form_next_pair(const char *body, size_t len, size_t *pos,
 static bool form_name_equals(const char *enc, size_t enc_len,
 			     const char *name, size_t name_len)
 {
-	const unsigned char *p = (const unsigned char *)enc;
 	size_t i = 0, j = 0;
 
 	while (i < enc_len) {
-		unsigned char c = p[i];
+		unsigned char c;
 
-		if (c == '%') {
-			int hi, lo;
-
-			if (enc_len - i < 3)
-				return false;
-			hi = hex_digit(p[i + 1]);
-			lo = hex_digit(p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return false;
-			c = (unsigned char)(hi * 16 + lo);
-			i += 3;
-		} else {
-			if (c == '+')
-				c = ' ';
-			i++;
-		}
+		if (!percent_decode_next(enc, enc_len, &i, true, &c))
+			return false;
 		if (j == name_len || (unsigned char)name[j] != c)
 			return false;
 		j++;
@@ -101,16 +75,12 @@ static bool form_name_equals(const char *enc, size_t enc_len,
  */
 enum parse_result form_validate(const char *body, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)body;
-	size_t i;
+	size_t pos = 0;
+	unsigned char c;
 
-	for (i = 0; i < len; i++) {
-		if (p[i] != '%')
-			continue;
-		if (len - i < 3 || hex_digit(p[i + 1]) < 0 ||
-		    hex_digit(p[i + 2]) < 0)
+	while (pos < len) {
+		if (!percent_decode_next(body, len, &pos, true, &c))
 			return PARSE_INVALID;
-		i += 2;
 	}
 	return PARSE_OK;
 }

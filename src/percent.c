@@ -21,6 +21,28 @@ static bool is_unreserved(unsigned char c)
 	       c == '~';
 }
 
+bool percent_decode_next(const char *in, size_t in_len, size_t *pos,
+			 bool plus_is_space, unsigned char *byte)
+{
+	const unsigned char *p = (const unsigned char *)in + *pos;
+	int hi, lo;
+
+	if (p[0] != '%') {
+		*byte = (p[0] == '+' && plus_is_space) ? ' ' : p[0];
+		*pos += 1;
+		return true;
+	}
+	if (in_len - *pos < 3)
+		return false;
+	hi = hex_value(p[1]);
+	lo = hex_value(p[2]);
+	if (hi < 0 || lo < 0)
+		return false;
+	*byte = (unsigned char)(hi * 16 + lo);
+	*pos += 3;
+	return true;
+}
+
 /*
  * Malformed input is reported as PARSE_INVALID even when the output also
  * ran out of room, so the answer for bad input never depends on out_cap.
@@ -29,30 +51,15 @@ enum parse_result percent_decode(const char *in, size_t in_len, char *out,
 				 size_t out_cap, size_t *out_len,
 				 bool plus_is_space)
 {
-	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0, n = 0;
 	bool overflow = false;
 
 	*out_len = 0;
 	while (i < in_len) {
-		unsigned char c = p[i];
+		unsigned char c;
 
-		if (c == '%') {
-			int hi, lo;
-
-			if (in_len - i < 3)
-				return PARSE_INVALID;
-			hi = hex_value(p[i + 1]);
-			lo = hex_value(p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return PARSE_INVALID;
-			c = (unsigned char)(hi * 16 + lo);
-			i += 3;
-		} else {
-			if (c == '+' && plus_is_space)
-				c = ' ';
-			i++;
-		}
+		if (!percent_decode_next(in, in_len, &i, plus_is_space, &c))
+			return PARSE_INVALID;
 		if (overflow)
 			continue;
 		if (n == out_cap) {

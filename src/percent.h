@@ -19,6 +19,17 @@ enum parse_result percent_decode(const char *in, size_t in_len, char *out,
 				 bool plus_is_space) AG_MUST_CHECK;
 
 /*
+ * Decodes the one byte that starts at `in[*pos]` (requires *pos < in_len):
+ * "%XX" gives its value, '+' gives ' ' with `plus_is_space`, any other byte
+ * is itself. Stores it in `*byte` and moves `*pos` past what it read. False,
+ * leaving `*pos` and `*byte` alone, for a '%' not followed by two hex digits
+ * before in_len. For walking an encoded string without an output buffer;
+ * percent_decode() is this in a loop.
+ */
+bool percent_decode_next(const char *in, size_t in_len, size_t *pos,
+			 bool plus_is_space, unsigned char *byte) AG_MUST_CHECK;
+
+/*
  * Encodes every byte except the RFC 3986 unreserved set (A-Z a-z 0-9 - . _ ~)
  * as %XX (upper-case hex), so the result is safe as a query-string value.
  * Writes a NUL-terminated string into `out`; PARSE_TOO_LONG if it does not

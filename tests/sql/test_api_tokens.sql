@@ -1,26 +1,6 @@
 -- authgate SQL tests: API tokens (create, Bearer check, expiry, revocation).
 -- Run: psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_api_tokens.sql
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
-
-CREATE FUNCTION pg_temp.expect_error(p_sql text, p_state text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but it succeeded', p_what, p_state
-        USING ERRCODE = 'assert_failure';
-EXCEPTION WHEN OTHERS THEN
-    IF SQLSTATE = 'P0004' THEN RAISE; END IF;
-    IF SQLSTATE <> p_state THEN
-        RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but got %: %', p_what, p_state, SQLSTATE, SQLERRM
-            USING ERRCODE = 'assert_failure';
-    END IF;
-END
-$$;
+\ir lib/prelude.sql
 
 -- What the daemon does with "Authorization: Bearer agt_...": base64url-decode
 -- the 43 characters after the prefix and hash the 32 bytes.
@@ -187,12 +167,5 @@ END
 $$;
 
 -- Clean up.
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-END
-$$;
+CALL pg_temp.clean_up();
 \echo test_api_tokens: ok

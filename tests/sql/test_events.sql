@@ -2,12 +2,7 @@
 -- daemon action leaves the right event, and no event (nor any table) holds a
 -- password, a token or a hash.
 -- Run: psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_events.sql
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
+\ir lib/prelude.sql
 
 DO $$
 DECLARE
@@ -121,13 +116,5 @@ END
 $$;
 
 -- Clean up.
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.login_failures WHERE key LIKE '%' || lower(s) || '%' OR (scope = 'addr' AND key = '192.0.2.1');
-END
-$$;
+CALL pg_temp.clean_up('192.0.2.1');
 \echo test_events: ok

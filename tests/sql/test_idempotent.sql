@@ -4,12 +4,7 @@
 -- Run as a superuser or as the role that installed the schema:
 --   psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_idempotent.sql
 -- (sql/install.sql is found relative to this script).
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
+\ir lib/prelude.sql
 
 -- A user and a session that must come through unchanged.
 DO $$
@@ -136,12 +131,5 @@ $$;
 -- Clean up.
 DROP VIEW authgate_fingerprint;
 DROP TABLE authgate_before;
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-END
-$$;
+CALL pg_temp.clean_up();
 \echo test_idempotent: ok

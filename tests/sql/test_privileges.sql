@@ -3,27 +3,7 @@
 -- runs the operator functions; PUBLIC can execute nothing; every SECURITY
 -- DEFINER function has a safe search_path.
 -- Run as a superuser: psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_privileges.sql
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
-
-CREATE FUNCTION pg_temp.expect_error(p_sql text, p_state text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but it succeeded', p_what, p_state
-        USING ERRCODE = 'assert_failure';
-EXCEPTION WHEN OTHERS THEN
-    IF SQLSTATE = 'P0004' THEN RAISE; END IF;
-    IF SQLSTATE <> p_state THEN
-        RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but got %: %', p_what, p_state, SQLSTATE, SQLERRM
-            USING ERRCODE = 'assert_failure';
-    END IF;
-END
-$$;
+\ir lib/prelude.sql
 
 -- Catalog checks.
 DO $$
@@ -203,6 +183,9 @@ BEGIN
         'SELECT authgate._random_bytes(32)',
         'SELECT authgate._lookup_user(''Priv_' || s || ''')',
         'SELECT authgate._event(''forged'', NULL, NULL, NULL, NULL, NULL)',
+        'SELECT authgate._user_event(''forged'', NULL, NULL)',
+        'SELECT authgate._end_sessions(1)',
+        'SELECT authgate._roles(1)',
         'SELECT authgate._set_hash(''Priv_' || s || ''', ''$2b$10$' || repeat('a', 53) || ''')',
         'SELECT authgate._insert_user(''x' || s || ''', ''$2b$10$' || repeat('a', 53) || ''', NULL, NULL)',
         'CREATE TABLE authgate.evil (x int)',
@@ -290,13 +273,5 @@ $$;
 RESET ROLE;
 
 -- Clean up.
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.login_failures WHERE key LIKE '%' || lower(s) || '%' OR key = '192.0.2.200';
-END
-$$;
+CALL pg_temp.clean_up('192.0.2.200');
 \echo test_privileges: ok

@@ -2,27 +2,7 @@
 -- idle/absolute expiry, remember, logout, revocation, rehash, throttling).
 -- Run: psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_sessions.sql
 -- As a superuser: the test backdates timestamps with UPDATE.
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
-
-CREATE FUNCTION pg_temp.expect_error(p_sql text, p_state text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but it succeeded', p_what, p_state
-        USING ERRCODE = 'assert_failure';
-EXCEPTION WHEN OTHERS THEN
-    IF SQLSTATE = 'P0004' THEN RAISE; END IF;
-    IF SQLSTATE <> p_state THEN
-        RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but got %: %', p_what, p_state, SQLSTATE, SQLERRM
-            USING ERRCODE = 'assert_failure';
-    END IF;
-END
-$$;
+\ir lib/prelude.sql
 
 -- A fresh session token hash: SHA-256 of 32 random bytes, as the daemon makes it.
 CREATE FUNCTION pg_temp.new_token_hash() RETURNS bytea
@@ -541,13 +521,5 @@ END
 $$;
 
 -- Clean up.
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.login_failures WHERE key LIKE '%' || lower(s) || '%';
-END
-$$;
+CALL pg_temp.clean_up();
 \echo test_sessions: ok

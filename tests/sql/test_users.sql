@@ -2,28 +2,7 @@
 -- Run: psql -X -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" -f tests/sql/test_users.sql
 -- against a database where sql/install.sql was applied (as a superuser).
 -- Every name ends with a random suffix, so tests can run concurrently.
-\set ON_ERROR_STOP on
-\set QUIET on
-SET client_min_messages = warning;
-SELECT set_config('authgate_test.sfx',
-                  substr(md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), 1, 10),
-                  false) AS sfx \gset
-
--- expect_error(sql, sqlstate, what): fails unless sql raises that SQLSTATE.
-CREATE FUNCTION pg_temp.expect_error(p_sql text, p_state text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but it succeeded', p_what, p_state
-        USING ERRCODE = 'assert_failure';
-EXCEPTION WHEN OTHERS THEN
-    IF SQLSTATE = 'P0004' THEN RAISE; END IF;
-    IF SQLSTATE <> p_state THEN
-        RAISE EXCEPTION 'FAILED: % : expected SQLSTATE % but got %: %', p_what, p_state, SQLSTATE, SQLERRM
-            USING ERRCODE = 'assert_failure';
-    END IF;
-END
-$$;
+\ir lib/prelude.sql
 
 -- pgcrypto's crypt(), wherever the extension lives.
 CREATE FUNCTION pg_temp.pgcrypto_crypt(p_password text, p_salt text) RETURNS text
@@ -374,13 +353,5 @@ END
 $$;
 
 -- Clean up.
-DO $$
-DECLARE
-    s text := current_setting('authgate_test.sfx');
-BEGIN
-    DELETE FROM authgate.users WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.events WHERE username ILIKE '%' || s || '%';
-    DELETE FROM authgate.login_failures WHERE key LIKE '%' || s || '%';
-END
-$$;
+CALL pg_temp.clean_up();
 \echo test_users: ok

@@ -4,19 +4,7 @@
 #include <string.h>
 
 #include "cookie.h"
-
-/* Exactly `len` bytes on the heap, so ASan catches reads past the end. */
-static char *dup_exact(const char *s, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	cr_assert_not_null(p);
-	if (len)
-		memcpy(p, s, len);
-	return p;
-}
-
-#define S(lit) lit, sizeof(lit) - 1
+#include "unit.h"
 
 struct cookie_case {
 	const char *header;

@@ -4,22 +4,7 @@
 #include <string.h>
 
 #include "percent.h"
-
-/*
- * A heap copy of exactly `len` bytes with no NUL after it, so that
- * AddressSanitizer reports any read past `len`.
- */
-static char *dup_exact(const char *s, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	cr_assert_not_null(p);
-	if (len)
-		memcpy(p, s, len);
-	return p;
-}
-
-#define S(lit) lit, sizeof(lit) - 1
+#include "unit.h"
 
 struct decode_case {
 	const char *in;

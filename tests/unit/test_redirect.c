@@ -4,27 +4,9 @@
 
 #include "common.h"
 #include "redirect.h"
+#include "unit.h"
 
-/* Exactly `len` bytes on the heap, so ASan catches reads past the end. */
-static char *dup_exact(const char *s, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	cr_assert_not_null(p);
-	if (len)
-		memcpy(p, s, len);
-	return p;
-}
-
-#define S(lit) lit, sizeof(lit) - 1
-
-struct redirect_case {
-	const char *target;
-	size_t len;
-	bool local;
-};
-
-static const struct redirect_case redirect_cases[] = {
+static const struct bool_case redirect_cases[] = {
 	{ S("/"), true },
 	{ S("/ok"), true },
 	{ S("/ok?x=1#y"), true },
@@ -75,17 +57,8 @@ static const struct redirect_case redirect_cases[] = {
 
 Test(redirect, table)
 {
-	size_t i;
-
-	for (i = 0; i < AG_ARRAY_LEN(redirect_cases); i++) {
-		const struct redirect_case *c = &redirect_cases[i];
-		char *t = dup_exact(c->target, c->len);
-
-		cr_assert_eq(redirect_is_local(t, c->len), c->local,
-			     "case %zu: want %s", i,
-			     c->local ? "true" : "false");
-		free(t);
-	}
+	check_bool_cases(redirect_is_local, redirect_cases,
+			 AG_ARRAY_LEN(redirect_cases));
 }
 
 static char *long_path(size_t len)

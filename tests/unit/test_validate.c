@@ -4,27 +4,9 @@
 
 #include "common.h"
 #include "validate.h"
+#include "unit.h"
 
-/* Exactly `len` bytes on the heap, so ASan catches reads past the end. */
-static char *dup_exact(const char *s, size_t len)
-{
-	char *p = malloc(len ? len : 1);
-
-	cr_assert_not_null(p);
-	if (len)
-		memcpy(p, s, len);
-	return p;
-}
-
-#define S(lit) lit, sizeof(lit) - 1
-
-struct bytes_case {
-	const char *s;
-	size_t len;
-	bool ok;
-};
-
-static const struct bytes_case utf8_cases[] = {
+static const struct bool_case utf8_cases[] = {
 	{ S(""), true },
 	{ S("abc"), true },
 	{ S("\0"), true },
@@ -75,15 +57,7 @@ static const struct bytes_case utf8_cases[] = {
 
 Test(validate, utf8_table)
 {
-	size_t i;
-
-	for (i = 0; i < AG_ARRAY_LEN(utf8_cases); i++) {
-		const struct bytes_case *c = &utf8_cases[i];
-		char *s = dup_exact(c->s, c->len);
-
-		cr_assert_eq(validate_utf8(s, c->len), c->ok, "case %zu", i);
-		free(s);
-	}
+	check_bool_cases(validate_utf8, utf8_cases, AG_ARRAY_LEN(utf8_cases));
 }
 
 Test(validate, utf8_truncated_by_length)
@@ -111,7 +85,7 @@ Test(validate, utf8_every_two_byte_lead)
 	}
 }
 
-static const struct bytes_case username_cases[] = {
+static const struct bool_case username_cases[] = {
 	{ S("alice"), true },
 	{ S("a"), true },
 	{ S("Alice Smith"), true },
@@ -146,16 +120,8 @@ static const struct bytes_case username_cases[] = {
 
 Test(validate, username_table)
 {
-	size_t i;
-
-	for (i = 0; i < AG_ARRAY_LEN(username_cases); i++) {
-		const struct bytes_case *c = &username_cases[i];
-		char *s = dup_exact(c->s, c->len);
-
-		cr_assert_eq(validate_username(s, c->len), c->ok, "case %zu",
-			     i);
-		free(s);
-	}
+	check_bool_cases(validate_username, username_cases,
+			 AG_ARRAY_LEN(username_cases));
 }
 
 Test(validate, username_length_boundaries)
@@ -213,7 +179,7 @@ Test(validate, username_every_c0_control)
 
 Test(validate, password_table)
 {
-	static const struct bytes_case cases[] = {
+	static const struct bool_case cases[] = {
 		{ S("x"), true },
 		{ S("correct horse battery staple"), true },
 		{ S(" "), true },
@@ -225,15 +191,8 @@ Test(validate, password_table)
 		{ S("pa\0ss"), false },
 		{ S("pass\0"), false },
 	};
-	size_t i;
 
-	for (i = 0; i < AG_ARRAY_LEN(cases); i++) {
-		char *s = dup_exact(cases[i].s, cases[i].len);
-
-		cr_assert_eq(validate_password(s, cases[i].len), cases[i].ok,
-			     "case %zu", i);
-		free(s);
-	}
+	check_bool_cases(validate_password, cases, AG_ARRAY_LEN(cases));
 }
 
 Test(validate, password_length_boundaries)
