@@ -972,14 +972,18 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    -- Activity is written at most once per touch interval.
+    -- Activity is written at most once per touch interval. The setting
+    -- tells the change-notification trigger (version 2) that this write is
+    -- the daemon's own activity record, which no cache needs to hear of.
     IF v.s_seen < now() - v_touch THEN
+        PERFORM set_config('authgate.activity', 'on', true);
         UPDATE authgate.sessions AS s
            SET last_seen = now()
          WHERE s.token_hash = p_token_hash AND s.last_seen < now() - v_touch;
         IF FOUND THEN
             v.s_seen := now();
         END IF;
+        PERFORM set_config('authgate.activity', 'off', true);
     END IF;
     user_id := v.uid;
     username := v.u_name;
@@ -1042,10 +1046,12 @@ BEGIN
         RETURN;
     END IF;
     IF v.t_used IS NULL OR v.t_used < now() - interval '1 minute' THEN
+        PERFORM set_config('authgate.activity', 'on', true);
         UPDATE authgate.api_tokens AS t
            SET last_used_at = now()
          WHERE t.id = v.t_id
            AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
+        PERFORM set_config('authgate.activity', 'off', true);
     END IF;
     user_id := v.uid;
     username := v.u_name;
@@ -1118,12 +1124,91 @@ INSERT INTO authgate.schema_migrations (version) VALUES (1);
 END
 $migration_1$;
 
--- Append later versions here, each as its own guarded DO block:
---   DO $migration_2$ BEGIN
---   IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 2) THEN RETURN; END IF;
---   ...
---   INSERT INTO authgate.schema_migrations (version) VALUES (2);
---   END $migration_2$;
+-- Version 2: change notifications for the daemons' session caches.
+--
+-- Every change that must end or alter a cached session or API token sends
+-- NOTIFY authgate with a payload the daemons act on:
+--   hash:<hex sha-256>  that session or API token
+--   user:<id>           everything of that user (disable, delete, password,
+--                       rename, email, roles)
+--   all                 everything (TRUNCATE)
+-- Triggers rather than calls in the operator functions, so that a change
+-- made with plain UPDATE/DELETE reaches the daemons too. The daemon's own
+-- activity writes (sessions.last_seen, api_tokens.last_used_at) send
+-- nothing. A payload "sync:<token>" changes nothing: a daemon that has
+-- received it has received every notification committed before it (they
+-- arrive in commit order), which is how tests and operators can wait for
+-- all daemons to be up to date.
+DO $migration_2$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 2) THEN
+    RETURN;
+END IF;
+
+CREATE FUNCTION authgate._notify_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_activity text := CASE TG_TABLE_NAME
+                           WHEN 'sessions' THEN 'last_seen'
+                           WHEN 'api_tokens' THEN 'last_used_at'
+                           WHEN 'users' THEN 'updated_at'
+                       END;
+BEGIN
+    IF TG_LEVEL = 'STATEMENT' THEN
+        PERFORM pg_notify('authgate', 'all');
+        RETURN NULL;
+    END IF;
+    -- The daemon's own activity writes (marked by the setting) change
+    -- nothing a cache holds; a manual change of those columns still
+    -- notifies, so that caches re-check the idle timeout.
+    IF TG_OP = 'UPDATE' AND
+       to_jsonb(OLD) - v_activity IS NOT DISTINCT FROM to_jsonb(NEW) - v_activity AND
+       (current_setting('authgate.activity', true) = 'on' OR TG_TABLE_NAME = 'users') THEN
+        RETURN NULL;
+    END IF;
+    CASE TG_TABLE_NAME
+    WHEN 'sessions', 'api_tokens' THEN
+        IF TG_OP <> 'INSERT' THEN
+            PERFORM pg_notify('authgate', 'hash:' || encode(OLD.token_hash, 'hex'));
+        END IF;
+    WHEN 'users' THEN
+        PERFORM pg_notify('authgate', 'user:' || OLD.id);
+    WHEN 'user_roles' THEN
+        IF TG_OP <> 'INSERT' THEN
+            PERFORM pg_notify('authgate', 'user:' || OLD.user_id);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            PERFORM pg_notify('authgate', 'user:' || NEW.user_id);
+        END IF;
+    END CASE;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION authgate._notify_change() FROM PUBLIC;
+
+CREATE TRIGGER sessions_notify AFTER UPDATE OR DELETE ON authgate.sessions
+    FOR EACH ROW EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER api_tokens_notify AFTER UPDATE OR DELETE ON authgate.api_tokens
+    FOR EACH ROW EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER users_notify AFTER UPDATE OR DELETE ON authgate.users
+    FOR EACH ROW EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER user_roles_notify AFTER INSERT OR UPDATE OR DELETE ON authgate.user_roles
+    FOR EACH ROW EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER sessions_notify_truncate AFTER TRUNCATE ON authgate.sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER api_tokens_notify_truncate AFTER TRUNCATE ON authgate.api_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER users_notify_truncate AFTER TRUNCATE ON authgate.users
+    FOR EACH STATEMENT EXECUTE FUNCTION authgate._notify_change();
+CREATE TRIGGER user_roles_notify_truncate AFTER TRUNCATE ON authgate.user_roles
+    FOR EACH STATEMENT EXECUTE FUNCTION authgate._notify_change();
+
+INSERT INTO authgate.schema_migrations (version) VALUES (2);
+END
+$migration_2$;
+
+-- Append later versions here, each as its own guarded DO block, like
+-- version 2 above.
 
 
 -- The CSRF key: created when missing (first install, or after a deliberate

@@ -213,15 +213,20 @@ void handle_whoami(const struct request *req, struct response *resp,
 void handle_healthz(const struct request *req, struct response *resp,
 		    struct handler_ctx *ctx)
 {
+	char sync[CACHE_SYNC_MAX + 1] = "";
+	const char *cache = "off";
+	bool up = db_ping(ctx->db) == DB_OK;
+
 	(void)req;
+	if (ctx->cache != NULL) {
+		cache = cache_usable(ctx->cache) ? "on" : "reconnecting";
+		cache_last_sync(ctx->cache, sync);
+	}
+	resp->status = up ? 200 : 503;
 	resp->content_type = "application/json";
 	response_header(resp, "Cache-Control", "no-store", 8);
-	if (db_ping(ctx->db) == DB_OK) {
-		resp->status = 200;
-		buf_append_str(&resp->body, "{\"status\":\"ok\"}\n");
-	} else {
-		resp->status = 503;
-		buf_append_str(&resp->body,
-			       "{\"status\":\"unavailable\",\"database\":false}\n");
-	}
+	buf_printf(&resp->body, "{\"status\":\"%s\",\"database\":%s,\"cache\":\"%s\",\"sync\":",
+		   up ? "ok" : "unavailable", up ? "true" : "false", cache);
+	json_string(&resp->body, sync, strlen(sync));
+	buf_append_str(&resp->body, "}\n");
 }

@@ -88,6 +88,11 @@ static const struct option_def options[] = {
 	 NULL, NULL},
 	{"db-timeout", OPT_LONG, LONG_FIELD(db_timeout), 1, 300, "5",
 	 "seconds allowed for a database connect or statement", NULL, NULL},
+	{"session-cache", OPT_ONOFF, offsetof(struct config, session_cache), 0, 0,
+	 0, "on", "cache validated sessions in memory (revocations arrive by "
+	 "PostgreSQL NOTIFY); off: every check asks the database", NULL, NULL},
+	{"session-cache-size", OPT_LONG, LONG_FIELD(session_cache_size), 1,
+	 10000000, "65536", "most sessions the cache holds", NULL, NULL},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -107,6 +112,8 @@ void config_defaults(struct config *cfg)
 	cfg->session_lifetime = 43200;
 	cfg->remember_lifetime = 2592000;
 	cfg->db_timeout = 5;
+	cfg->session_cache = true;
+	cfg->session_cache_size = 65536;
 	strcpy(cfg->log_level, "info");
 }
 
@@ -256,6 +263,11 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 	}
 	snprintf(cfg->csrf_cookie_name, sizeof(cfg->csrf_cookie_name), "%s_csrf",
 		 cfg->cookie_name);
+	cfg->touch_interval = cfg->session_idle / 20;
+	if (cfg->touch_interval < 1)
+		cfg->touch_interval = 1;
+	if (cfg->touch_interval > 60)
+		cfg->touch_interval = 60;
 	if (cfg->session_idle > cfg->session_lifetime) {
 		snprintf(err, err_cap,
 			 "session-idle (%ld) must not exceed session-lifetime (%ld)",

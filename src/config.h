@@ -30,6 +30,12 @@ struct config {
 	long session_lifetime;
 	long remember_lifetime;
 	long db_timeout;               /* seconds for connect and statements */
+	bool session_cache;
+	long session_cache_size;       /* entries */
+	/* Seconds between last_seen writes of an active session, and the
+	 * longest a cached session goes unchecked; set by config_finish():
+	 * the idle timeout is exact to this. */
+	long touch_interval;
 	char log_level[16];
 };
 

@@ -472,3 +472,56 @@ enum db_result db_purge_expired(struct db *db, long *deleted)
 	PQclear(res);
 	return r == DB_ERROR ? DB_ERROR : DB_OK;
 }
+
+enum db_result db_listen(struct db *db, char *err, size_t err_cap)
+{
+	PGresult *res;
+	bool ok;
+
+	if (db_connect(db, err, err_cap) != DB_OK)
+		return DB_ERROR;
+	/* A constant utility statement: LISTEN cannot be prepared. */
+	res = PQexec(db->conn, "LISTEN authgate");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok) {
+		first_line(PQresultErrorMessage(res), err, err_cap);
+		disconnect(db);
+	}
+	PQclear(res);
+	return ok ? DB_OK : DB_ERROR;
+}
+
+void db_close(struct db *db)
+{
+	disconnect(db);
+}
+
+int db_socket(struct db *db)
+{
+	return db->conn ? PQsocket(db->conn) : -1;
+}
+
+enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
+				     db_notify_fn *fn, void *arg)
+{
+	struct pollfd pfd[2] = {
+		{.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN},
+		{.fd = wake_fd, .events = POLLIN},
+	};
+	PGnotify *note;
+
+	if (db->conn == NULL || pfd[0].fd < 0)
+		return DB_ERROR;
+	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
+		return DB_ERROR;
+	if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+	    !PQconsumeInput(db->conn))
+		return DB_ERROR;
+	while ((note = PQnotifies(db->conn)) != NULL) {
+		fn(note->extra, arg);
+		PQfreemem(note);
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return DB_ERROR;
+	return DB_OK;
+}

@@ -11,13 +11,11 @@
 #include <stdint.h>
 
 #include "common.h"
-#include "validate.h"
+#include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_SECRET_LEN 32
-#define DB_EMAIL_MAX 320
-#define DB_ROLES_MAX 1024
 
 enum db_result {
 	DB_OK = 0,
@@ -27,18 +25,6 @@ enum db_result {
 };
 
 struct db;
-
-/* The identity a session or API token stands for. Times are Unix seconds. */
-struct identity {
-	int64_t user_id;
-	char username[USERNAME_MAX_LEN + 1];
-	char email[DB_EMAIL_MAX + 1];
-	char roles[DB_ROLES_MAX + 1]; /* comma-separated, sorted */
-	int64_t created_at;
-	int64_t authenticated_at;
-	int64_t expires_at;
-	bool remember;
-};
 
 struct login_user {
 	int64_t user_id;
@@ -107,6 +93,29 @@ enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
 /* authgate.purge_expired() as the daemon: deletes expired sessions,
  * tokens and old failure counters; `*deleted` gets the row count. */
 enum db_result db_purge_expired(struct db *db, long *deleted) AG_MUST_CHECK;
+
+/*
+ * Makes this connection LISTEN on channel "authgate" (connecting first if
+ * needed). On failure writes one line into `err`.
+ */
+enum db_result db_listen(struct db *db, char *err, size_t err_cap) AG_MUST_CHECK;
+
+/* Closes the connection (the next call reconnects). */
+void db_close(struct db *db);
+
+/* The connection's socket (for poll), or -1 when not connected. */
+int db_socket(struct db *db);
+
+typedef void db_notify_fn(const char *payload, void *arg);
+
+/*
+ * Waits until a notification arrives, `wake_fd` becomes readable, or
+ * `timeout_ms` passes, then calls `fn` for every notification received.
+ * DB_ERROR when the connection is lost: the socket stays open until
+ * db_close(), so the caller can stop trusting it first.
+ */
+enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
+				     db_notify_fn *fn, void *arg) AG_MUST_CHECK;
 
 /* Ends the session, or with `all` every session of its user. */
 enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,

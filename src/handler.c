@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cookie.h"
 #include "json.h"
@@ -54,12 +55,39 @@ void handler_json_error(struct response *resp, int status, const char *code,
 	buf_append_str(&resp->body, "}\n");
 }
 
-/* Seconds between last_seen writes: the idle timeout is exact to this. */
-static long touch_interval(const struct config *cfg)
+/* A session or API token by its hash: from the cache when it holds a
+ * recent answer, else from the database (and then cached). */
+static enum auth_result identify_hash(struct handler_ctx *ctx,
+				      const uint8_t hash[SHA256_LEN], bool token,
+				      bool touch, struct identity *out)
 {
-	long interval = cfg->session_idle / 20;
+	int64_t now = (int64_t)time(NULL);
+	uint64_t epoch = 0;
+	enum db_result r;
 
-	return interval < 1 ? 1 : interval > 60 ? 60 : interval;
+	if (ctx->cache != NULL) {
+		if (cache_get(ctx->cache, hash, now, out))
+			return AUTH_OK;
+		epoch = cache_epoch(ctx->cache);
+	}
+	if (token)
+		r = db_check_api_token(ctx->db, hash, out);
+	else
+		/* A passive check asks for a touch interval no session
+		 * reaches, so it records no activity. */
+		r = db_check_session(ctx->db, hash, ctx->cfg->session_idle,
+				     touch ? ctx->cfg->touch_interval
+					   : ctx->cfg->session_idle + 1,
+				     out);
+	if (r == DB_ERROR)
+		return AUTH_ERROR;
+	if (r == DB_NOT_FOUND)
+		return AUTH_NONE;
+	/* Only a touching check caches: the entry's expiry is what makes
+	 * the next re-check (and activity write) happen on time. */
+	if (ctx->cache != NULL && touch)
+		cache_put(ctx->cache, hash, out, now, epoch);
+	return AUTH_OK;
 }
 
 enum auth_result handler_identify(const struct request *req,
@@ -69,16 +97,12 @@ enum auth_result handler_identify(const struct request *req,
 	uint8_t hash[SHA256_LEN];
 	const char *value;
 	size_t value_len;
-	enum db_result r;
 
 	if (req->authorization.ptr != NULL) {
 		switch (session_bearer_hash(req->authorization.ptr,
 					    req->authorization.len, hash)) {
 		case PARSE_OK:
-			r = db_check_api_token(ctx->db, hash, out);
-			return r == DB_OK ? AUTH_OK
-			       : r == DB_NOT_FOUND ? AUTH_NONE
-						   : AUTH_ERROR;
+			return identify_hash(ctx, hash, true, true, out);
 		case PARSE_ABSENT:
 			break; /* another scheme: fall back to the cookie */
 		default:
@@ -90,12 +114,7 @@ enum auth_result handler_identify(const struct request *req,
 		       &value, &value_len) != PARSE_OK ||
 	    session_token_hash(value, value_len, hash) != PARSE_OK)
 		return AUTH_NONE;
-	/* A passive check asks for a touch interval no session reaches. */
-	r = db_check_session(ctx->db, hash, ctx->cfg->session_idle,
-			     touch ? touch_interval(ctx->cfg)
-				   : ctx->cfg->session_idle + 1,
-			     out);
-	return r == DB_OK ? AUTH_OK : r == DB_NOT_FOUND ? AUTH_NONE : AUTH_ERROR;
+	return identify_hash(ctx, hash, false, touch, out);
 }
 
 struct cookie_spec handler_session_cookie(const struct config *cfg,

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "config.h"
 #include "csrf.h"
 #include "db.h"
@@ -15,6 +16,7 @@ struct handler_ctx {
 	const struct config *cfg;
 	struct db *db;
 	const uint8_t *csrf_key; /* CSRF_KEY_LEN bytes, loaded at startup */
+	struct cache *cache;     /* shared by all threads; NULL when off */
 };
 
 typedef void handler_fn(const struct request *req, struct response *resp,

@@ -34,7 +34,8 @@ static void safe_next(const char *candidate, size_t len, char *out, size_t cap)
 	}
 }
 
-/* Renders the form with `message`; status set by the caller. */
+/* Renders the form with `message`, shown as an error when the status
+ * (set by the caller first) is one. */
 static void login_page(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx, const char *message,
 		       const char *username, const char *next)
@@ -47,6 +48,7 @@ static void login_page(const struct request *req, struct response *resp,
 	}
 	pages_login(resp, &(struct login_page){
 				  .message = message,
+				  .error = resp->status >= 400,
 				  .username = username,
 				  .next = next,
 				  .csrf_token = token,

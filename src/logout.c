@@ -84,6 +84,10 @@ void handle_logout_post(const struct request *req, struct response *resp,
 		}
 		log_msg(LOG_INFO, req->id, "logout all=%d",
 			r == PARSE_OK && strcmp(all, "1") == 0);
+		/* This daemon forgets at once; the others hear of it by
+		 * NOTIFY. */
+		if (ctx->cache != NULL)
+			cache_drop_key(ctx->cache, hash);
 	}
 	spec = handler_session_cookie(ctx->cfg, 0);
 	response_set_cookie(resp, &spec, "");

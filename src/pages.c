@@ -12,16 +12,26 @@
 	"<title>{{title}}</title>\n<style>\n"                                 \
 	"body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;"  \
 	"display:flex;min-height:100vh;align-items:center;justify-content:center}" \
-	"main{background:#fff;padding:2rem;border-radius:8px;width:100%;"     \
-	"max-width:22rem;box-shadow:0 1px 4px rgba(0,0,0,.15)}"               \
+	"main{box-sizing:border-box;background:#fff;padding:2rem;margin:1rem;" \
+	"border-radius:8px;width:100%;max-width:24rem;"                        \
+	"box-shadow:0 1px 4px rgba(0,0,0,.15)}"                               \
+	"@media (max-width:30rem){body{align-items:flex-start;background:#fff}" \
+	"main{margin:0;box-shadow:none;border-radius:0}}"                     \
 	"h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .3rem}" \
 	"input[type=text],input[type=password]{width:100%;box-sizing:border-box;" \
-	"padding:.6rem;font-size:1rem;border:1px solid #999;border-radius:4px}" \
+	"padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}" \
+	":focus-visible{outline:2px solid #2456a6;outline-offset:1px}"        \
 	"button{margin-top:1.2rem;width:100%;padding:.7rem;font-size:1rem;"   \
-	"border:0;border-radius:4px;background:#2456a6;color:#fff;cursor:pointer}" \
-	"button.secondary{background:#555}"                                   \
+	"border:1px solid #2456a6;border-radius:4px;background:#2456a6;"      \
+	"color:#fff;cursor:pointer}"                                          \
+	"button.secondary{background:#fff;color:#2456a6;margin-top:.6rem}"    \
 	".flash{background:#fff4d6;border:1px solid #e0b84c;padding:.6rem;"   \
-	"border-radius:4px}.flash:empty{display:none}.remember label{display:inline}\n"                 \
+	"border-radius:4px}.flash:empty{display:none}"                        \
+	".flash.error{background:#fdecea;border-color:#d93025}"               \
+	".remember{margin:.8rem 0 0;display:flex;align-items:center}"         \
+	".remember input{width:1.1rem;height:1.1rem;margin:0 .4rem 0 0}"      \
+	".remember label{display:inline;margin:0}"                            \
+	".cancel{margin-top:1rem;text-align:center}\n"                        \
 	"</style>\n</head>\n<body>\n<main>\n"
 
 #define PAGE_TAIL "</main>\n</body>\n</html>\n"
@@ -29,16 +39,16 @@
 static const char login_template[] =
 	PAGE_HEAD
 	"<h1>Sign in</h1>\n"
-	"<p class=\"flash\" role=\"status\">{{message}}</p>\n"
+	"<p class=\"flash{{message_class}}\" role=\"{{message_role}}\">{{message}}</p>\n"
 	"<form method=\"post\" action=\"/auth/login\">\n"
 	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
 	"<input type=\"hidden\" name=\"next\" value=\"{{next}}\">\n"
 	"<label for=\"username\">Username</label>\n"
 	"<input type=\"text\" id=\"username\" name=\"username\" value=\"{{username}}\""
-	" autocomplete=\"username\" autocapitalize=\"none\" required autofocus>\n"
+	" autocomplete=\"username\" autocapitalize=\"none\" required {{username_focus}}>\n"
 	"<label for=\"password\">Password</label>\n"
 	"<input type=\"password\" id=\"password\" name=\"password\""
-	" autocomplete=\"current-password\" required>\n"
+	" autocomplete=\"current-password\" required {{password_focus}}>\n"
 	"<p class=\"remember\"><input type=\"checkbox\" id=\"remember\" name=\"remember\""
 	" value=\"on\"> <label for=\"remember\">Remember me</label></p>\n"
 	"<button type=\"submit\">Sign in</button>\n"
@@ -56,7 +66,8 @@ static const char logout_template[] =
 	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
 	"<input type=\"hidden\" name=\"all\" value=\"1\">\n"
 	"<button type=\"submit\" class=\"secondary\">Sign out everywhere</button>\n"
-	"</form>\n" PAGE_TAIL;
+	"</form>\n"
+	"<p class=\"cancel\"><a href=\"/\">Cancel</a></p>\n" PAGE_TAIL;
 
 static const char message_template[] =
 	PAGE_HEAD "<h1>{{title}}</h1>\n<p>{{message}}</p>\n"
@@ -77,6 +88,11 @@ void pages_login(struct response *resp, const struct login_page *page)
 	const struct html_var vars[] = {
 		{"title", "Sign in"},
 		{"message", page->message},
+		{"message_class", page->error ? " error" : ""},
+		{"message_role", page->error ? "alert" : "status"},
+		/* Back after a failure with the name kept: type the password. */
+		{"username_focus", page->username[0] ? "" : "autofocus"},
+		{"password_focus", page->username[0] ? "autofocus" : ""},
 		{"csrf_token", page->csrf_token},
 		{"next", page->next},
 		{"username", page->username},

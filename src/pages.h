@@ -2,10 +2,13 @@
 #ifndef AUTHGATE_PAGES_H
 #define AUTHGATE_PAGES_H
 
+#include <stdbool.h>
+
 #include "response.h"
 
 struct login_page {
 	const char *message;    /* flash message or "" */
+	bool error;             /* the message reports a failure */
 	const char *username;   /* prefilled username or "" */
 	const char *next;       /* validated local path */
 	const char *csrf_token;

@@ -18,6 +18,7 @@
 
 #include "fcgi.h"
 #include "handler.h"
+#include "listener.h"
 #include "log.h"
 #include "request.h"
 #include "router.h"
@@ -74,6 +75,7 @@ struct hasher {
 static struct {
 	const struct config *cfg;
 	const uint8_t *csrf_key;
+	struct cache *cache;
 	int listen_fd;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_request_id;
@@ -335,7 +337,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 
 static void dispatch(struct worker *w, struct conn *c)
 {
-	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key};
+	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key, srv.cache};
 	struct route route;
 
 	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
@@ -656,7 +658,7 @@ static struct conn *next_job(void)
 static void *hasher_main(void *arg)
 {
 	struct hasher *h = arg;
-	struct handler_ctx ctx = {srv.cfg, h->db, srv.csrf_key};
+	struct handler_ctx ctx = {srv.cfg, h->db, srv.csrf_key, srv.cache};
 	struct conn *c;
 	uint64_t one = 1;
 
@@ -737,6 +739,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	long started_workers = 0, started_hashers = 0;
 	bool janitor_started = false;
 	struct db *janitor_db;
+	struct listener *listener = NULL;
 	int sig, result = -1;
 
 	srv.cfg = cfg;
@@ -751,6 +754,13 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	srv.hashers = calloc((size_t)srv.nhashers, sizeof(*srv.hashers));
 	if (srv.workers == NULL || srv.hashers == NULL)
 		goto out;
+	if (cfg->session_cache) {
+		srv.cache = cache_new((size_t)cfg->session_cache_size,
+				      cfg->touch_interval);
+		listener = srv.cache ? listener_start(cfg, srv.cache) : NULL;
+		if (listener == NULL)
+			goto out;
+	}
 	for (; started_hashers < srv.nhashers; started_hashers++) {
 		struct hasher *h = &srv.hashers[started_hashers];
 
@@ -787,6 +797,8 @@ stop:
 	wake_all();
 	if (janitor_started)
 		pthread_join(srv.janitor, NULL);
+	listener_stop(listener);
+	listener = NULL;
 	/* Hashers first: they finish queued logins, which their workers
 	 * (still running) then write. */
 	for (long i = 0; i < started_hashers; i++) {
@@ -802,6 +814,8 @@ stop:
 		db_free(w->db);
 	}
 out:
+	listener_stop(listener);
+	cache_free(srv.cache);
 	free(srv.workers);
 	free(srv.hashers);
 	return result;

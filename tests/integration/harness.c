@@ -1,4 +1,5 @@
 /* The integration test harness (see harness.h). */
+#include "fcgi_client.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -515,17 +516,26 @@ static void finish(struct prepared *p, CURLcode rc, const char *method,
 	}
 }
 
+/* Set by every SQL statement and logout: the daemons' caches may have a
+ * notification coming, so the next request first waits for them. */
+static bool daemons_behind;
+
 void ag_request(struct ag_client *c, const char *method, const char *path,
 		const char *const *headers, const char *body, size_t body_len,
 		struct ag_response *out)
 {
 	struct prepared p;
 
+	if (daemons_behind)
+		ag_daemons_sync();
 	prepare(&p, c, method, path, headers, body, body_len, out);
 	finish(&p, curl_easy_perform(p.curl), method, out);
 	for (size_t i = 0; i < out->nheaders; i++)
 		if (strcasecmp(out->headers[i].name, "Set-Cookie") == 0)
 			jar_apply(c, out->headers[i].value);
+	/* A logout reaches the other daemons by NOTIFY. */
+	if (strcmp(method, "POST") == 0 && strncmp(path, "/auth/logout", 12) == 0)
+		daemons_behind = true;
 }
 
 void ag_parallel(struct ag_client *c, const char *method, const char *path,
@@ -725,7 +735,108 @@ static PGresult *vsql(const char *sql, int nparams, va_list ap)
 	cr_assert(nparams >= 0 && nparams <= 16);
 	for (int i = 0; i < nparams; i++)
 		params[i] = va_arg(ap, const char *);
+	daemons_behind = true;
 	return PQexecParams(ag_db(), sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+/* The value of "name":"..." in a JSON body, or "" (fixed buffer). */
+static void json_field(const char *body, const char *name, char *out,
+		       size_t cap)
+{
+	char *key = ag_strf("\"%s\":\"", name);
+	const char *p = strstr(body, key);
+	size_t n = 0;
+
+	if (p != NULL) {
+		p += strlen(key);
+		while (p[n] != '\0' && p[n] != '"' && n + 1 < cap)
+			n++;
+		memcpy(out, p, n);
+	}
+	out[n] = '\0';
+	free(key);
+}
+
+/* One daemon's healthz over FastCGI: its cache state and last sync. */
+static void daemon_health(const char *addr, char *cache, char *sync, size_t cap)
+{
+	static const char *const params[] = {
+		"AUTHGATE_ENDPOINT", "healthz", "REQUEST_METHOD", "GET", NULL,
+	};
+	struct ag_fcgi_answer a;
+	int fd = ag_fcgi_connect(addr);
+
+	ag_fcgi_send_request(fd, 1, false, params);
+	ag_fcgi_read_answer(fd, 1, &a);
+	close(fd);
+	cr_assert(a.ended, "%s: no healthz answer", addr);
+	json_field((const char *)a.out.data, "cache", cache, cap);
+	json_field((const char *)a.out.data, "sync", sync, cap);
+	free(a.out.data);
+}
+
+/* Sends NOTIFY authgate 'sync:<token>'; false when the database is down. */
+static bool send_sync(char token[33])
+{
+	const char *params[1];
+	char *payload;
+	PGresult *res;
+	bool ok;
+
+	ag_random_hex(token, 16);
+	payload = ag_strf("sync:%s", token);
+	params[0] = payload;
+	res = PQexecParams(ag_db(), "SELECT pg_notify('authgate', $1)", 1, NULL,
+			   params, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	free(payload);
+	return ok;
+}
+
+#define SYNC_TOKENS 64
+
+void ag_daemons_sync(void)
+{
+	char tokens[SYNC_TOKENS][33], cache[80], sync[80];
+	char *list, *save = NULL;
+	size_t sent = 0;
+	double deadline = ag_now() + AG_TIMEOUT / 2, resend = 0;
+
+	daemons_behind = false;
+	list = strdup(ag_env("AUTHGATE_TEST_FCGI_ALL"));
+	for (char *addr = strtok_r(list, " ", &save); addr != NULL;
+	     addr = strtok_r(NULL, " ", &save)) {
+		for (;;) {
+			bool seen = false;
+
+			/* A daemon whose listener reconnected after a NOTIFY
+			 * never gets it, but emptied its cache on the way
+			 * back: a newer token then shows it is current. */
+			if (ag_now() >= resend && sent < SYNC_TOKENS) {
+				if (!send_sync(tokens[sent])) {
+					/* The database is down: so are the
+					 * listeners, and a cache without its
+					 * listener is not used. */
+					ag_db_close();
+					free(list);
+					return;
+				}
+				sent++;
+				resend = ag_now() + 0.25;
+			}
+			daemon_health(addr, cache, sync, sizeof(cache));
+			for (size_t i = 0; i < sent; i++)
+				seen = seen || strcmp(sync, tokens[i]) == 0;
+			/* Off or reconnecting: no cache answers. */
+			if (strcmp(cache, "on") != 0 || seen)
+				break;
+			cr_assert(ag_now() < deadline,
+				  "%s did not receive the sync NOTIFYs", addr);
+			ag_pause(0.005);
+		}
+	}
+	free(list);
 }
 
 static void require_ok(PGresult *res, const char *sql)

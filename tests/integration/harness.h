@@ -181,6 +181,14 @@ void ag_client_with_session(struct ag_client *c, const char *session);
 /* The superuser connection to the stack's database (per process). */
 PGconn *ag_db(void);
 
+/*
+ * Waits until every daemon (AUTHGATE_TEST_FCGI_ALL) has received a NOTIFY
+ * sent now, and so every change committed before it: a revocation made in
+ * SQL reaches the daemons' caches by NOTIFY, asynchronously. ag_request()
+ * calls it by itself after any SQL statement or logout.
+ */
+void ag_daemons_sync(void);
+
 /* Closes that connection (the next ag_db() opens a new one). */
 void ag_db_close(void);
 

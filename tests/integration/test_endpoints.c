@@ -85,7 +85,7 @@ Test(endpoints, healthz)
 	ag_get(&c, "/auth/healthz", &r);
 	cr_expect_eq(r.status, 200);
 	cr_expect(content_type_is(&r, "application/json"));
-	cr_expect(ag_body_has(&r, "{\"status\":\"ok\"}"), "%s", r.body);
+	cr_expect(ag_body_has(&r, "\"status\":\"ok\""), "%s", r.body);
 	ag_response_free(&r);
 	ag_request(&c, "HEAD", "/auth/healthz", NULL, NULL, 0, &r);
 	cr_expect_eq(r.status, 200, "HEAD: %ld", r.status);

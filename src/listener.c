@@ -1,0 +1,113 @@
+#include "listener.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+
+#define RECONNECT_DELAY_MS 1000
+#define WAIT_SLICE_MS 60000
+
+struct listener {
+	pthread_t thread;
+	struct db *db;
+	struct cache *cache;
+	int wake_fd;
+	atomic_bool stopping;
+};
+
+static void apply(const char *payload, void *arg)
+{
+	struct cache *cache = arg;
+
+	log_msg(LOG_DEBUG, 0, "cache invalidation %s", payload);
+	cache_apply_notification(cache, payload);
+}
+
+static void *listener_main(void *arg)
+{
+	struct listener *l = arg;
+	bool listening = false, warned = false;
+	char err[256];
+
+	while (!atomic_load(&l->stopping)) {
+		if (!listening) {
+			if (db_listen(l->db, err, sizeof(err)) != DB_OK) {
+				struct pollfd pfd = {.fd = l->wake_fd, .events = POLLIN};
+
+				if (!warned)
+					log_msg(LOG_WARN, 0,
+						"session cache off until the database "
+						"answers: %s", err);
+				warned = true;
+				poll(&pfd, 1, RECONNECT_DELAY_MS);
+				continue;
+			}
+			/* Emptied on the way in: nothing cached before now
+			 * can have missed a notification. */
+			cache_set_usable(l->cache, true, db_socket(l->db));
+			listening = true;
+			if (warned)
+				log_msg(LOG_INFO, 0, "session cache on again");
+			warned = false;
+		}
+		if (db_wait_notifications(l->db, l->wake_fd, WAIT_SLICE_MS, apply,
+					  l->cache) != DB_OK) {
+			/* Unusable before the socket closes: its number
+			 * must not be polled after it is reused. */
+			cache_set_usable(l->cache, false, -1);
+			db_close(l->db);
+			listening = false;
+			log_msg(LOG_WARN, 0,
+				"lost the cache invalidation connection; "
+				"session cache off until it is back");
+			warned = true;
+		}
+	}
+	cache_set_usable(l->cache, false, -1);
+	db_close(l->db);
+	return NULL;
+}
+
+struct listener *listener_start(const struct config *cfg, struct cache *cache)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->cache = cache;
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->db = db_new(cfg->db, cfg->db_timeout);
+	atomic_init(&l->stopping, false);
+	if (l->wake_fd < 0 || l->db == NULL ||
+	    pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+		if (l->wake_fd >= 0)
+			close(l->wake_fd);
+		db_free(l->db);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void listener_stop(struct listener *l)
+{
+	uint64_t one = 1;
+
+	if (l == NULL)
+		return;
+	atomic_store(&l->stopping, true);
+	if (write(l->wake_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+	pthread_join(l->thread, NULL);
+	close(l->wake_fd);
+	db_free(l->db);
+	free(l);
+}
