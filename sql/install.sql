@@ -245,7 +245,13 @@ CREATE TABLE authgate.sessions (
     remember         boolean NOT NULL DEFAULT false,
     client_addr      inet,
     user_agent       text CONSTRAINT sessions_user_agent_length
-                         CHECK (char_length(user_agent) <= 512)
+                         CHECK (char_length(user_agent) <= 512),
+    -- Session protection: SHA-256 of the user agent and the client's
+    -- network at login (the daemon computes it), and whether a mismatch
+    -- has made the session not fresh.
+    fingerprint      bytea CONSTRAINT sessions_fingerprint_length
+                         CHECK (octet_length(fingerprint) = 32),
+    stale            boolean NOT NULL DEFAULT false
 );
 CREATE INDEX sessions_user_id_idx ON authgate.sessions (user_id);
 CREATE INDEX sessions_expires_at_idx ON authgate.sessions (expires_at);
@@ -806,7 +812,8 @@ $fn$;
 
 CREATE FUNCTION authgate.daemon_login_success(p_user_id bigint, p_token_hash bytea,
                                               p_lifetime_seconds integer, p_remember boolean,
-                                              p_client_addr text, p_user_agent text)
+                                              p_client_addr text, p_user_agent text,
+                                              p_fingerprint bytea DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -829,10 +836,11 @@ BEGIN
             USING ERRCODE = 'no_data_found';
     END IF;
     INSERT INTO authgate.sessions (token_hash, user_id, created_at, authenticated_at,
-                                   last_seen, expires_at, remember, client_addr, user_agent)
+                                   last_seen, expires_at, remember, client_addr, user_agent,
+                                   fingerprint)
     VALUES (p_token_hash, p_user_id, now(), now(), now(),
             now() + make_interval(secs => p_lifetime_seconds),
-            coalesce(p_remember, false), v_addr, v_ua);
+            coalesce(p_remember, false), v_addr, v_ua, p_fingerprint);
     DELETE FROM authgate.login_failures AS f
      WHERE f.scope = 'user' AND f.key = lower(v_username);
     PERFORM authgate._event('login', p_user_id, v_username, v_addr, v_ua,
@@ -951,7 +959,8 @@ CREATE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds
                                               p_touch_seconds integer)
 RETURNS TABLE (user_id bigint, username text, email text, roles text,
                created_at timestamptz, authenticated_at timestamptz,
-               expires_at timestamptz, remember boolean)
+               expires_at timestamptz, remember boolean,
+               fingerprint bytea, stale boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     v_idle interval := make_interval(secs => p_idle_seconds);
@@ -960,6 +969,7 @@ DECLARE
 BEGIN
     SELECT s.user_id AS uid, s.created_at AS s_created, s.authenticated_at AS s_auth,
            s.last_seen AS s_seen, s.expires_at AS s_expires, s.remember AS s_remember,
+           s.fingerprint AS s_fingerprint, s.stale AS s_stale,
            u.username AS u_name, u.email AS u_email
       INTO v
       FROM authgate.sessions AS s
@@ -994,7 +1004,65 @@ BEGIN
     expires_at := CASE WHEN v.s_remember THEN v.s_expires
                        ELSE least(v.s_expires, v.s_seen + v_idle) END;
     remember := v.s_remember;
+    fingerprint := v.s_fingerprint;
+    stale := v.s_stale;
     RETURN NEXT;
+END
+$fn$;
+
+-- Fresh login again (Flask-Login's confirm_login): the password was just
+-- entered for this session's user, so the same session becomes fresh.
+CREATE FUNCTION authgate.daemon_reauthenticate(p_token_hash bytea, p_user_id bigint,
+                                               p_client_addr text, p_user_agent text,
+                                               p_fingerprint bytea DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_username text;
+BEGIN
+    UPDATE authgate.sessions AS s
+       SET authenticated_at = now(), last_seen = now(), stale = false,
+           fingerprint = coalesce(p_fingerprint, s.fingerprint)
+     WHERE s.token_hash = p_token_hash AND s.user_id = p_user_id
+       AND s.expires_at > now();
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT u.username INTO v_username FROM authgate.users AS u WHERE u.id = p_user_id;
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user' AND f.key = lower(v_username);
+    PERFORM authgate._event('reauthenticated', p_user_id, v_username,
+                            authgate._inet(p_client_addr), authgate._ua(p_user_agent), NULL);
+    RETURN true;
+END
+$fn$;
+
+-- Session protection found another client fingerprint: 'stale' marks the
+-- session not fresh (basic), 'end' deletes it (strong).
+CREATE FUNCTION authgate.daemon_session_mismatch(p_token_hash bytea, p_action text,
+                                                 p_client_addr text, p_user_agent text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_user_id bigint;
+BEGIN
+    IF p_action = 'end' THEN
+        DELETE FROM authgate.sessions AS s WHERE s.token_hash = p_token_hash
+        RETURNING s.user_id INTO v_user_id;
+    ELSIF p_action = 'stale' THEN
+        UPDATE authgate.sessions AS s SET stale = true
+         WHERE s.token_hash = p_token_hash AND NOT s.stale
+        RETURNING s.user_id INTO v_user_id;
+    ELSE
+        RAISE EXCEPTION 'authgate: unknown session protection action %', p_action
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_user_id IS NOT NULL THEN
+        PERFORM authgate._event('session_protection', v_user_id,
+                                (SELECT u.username FROM authgate.users AS u WHERE u.id = v_user_id),
+                                authgate._inet(p_client_addr), authgate._ua(p_user_agent),
+                                p_action);
+    END IF;
 END
 $fn$;
 
@@ -1080,7 +1148,9 @@ GRANT EXECUTE ON FUNCTION
     authgate.daemon_ping(),
     authgate.daemon_secret(),
     authgate.daemon_user_for_login(text),
-    authgate.daemon_login_success(bigint, bytea, integer, boolean, text, text),
+    authgate.daemon_login_success(bigint, bytea, integer, boolean, text, text, bytea),
+    authgate.daemon_reauthenticate(bytea, bigint, text, text, bytea),
+    authgate.daemon_session_mismatch(bytea, text, text, text),
     authgate.daemon_login_failure(text, text, text, text),
     authgate.daemon_login_throttle(text, text, text, integer, integer, integer),
     authgate.daemon_rehash(bigint, text, text),

@@ -17,6 +17,9 @@ struct entry {
 	int64_t user_id;
 	int64_t created_at, authenticated_at, expires_at;
 	bool remember;
+	bool has_fingerprint;
+	bool stale;
+	uint8_t fingerprint[32];
 	/* username, email and roles, each NUL-terminated, packed. */
 	char strings[];
 };
@@ -137,6 +140,9 @@ bool cache_get(struct cache *c, const uint8_t key[CACHE_KEY_LEN], int64_t now,
 		out->authenticated_at = e->authenticated_at;
 		out->expires_at = e->expires_at;
 		out->remember = e->remember;
+		out->has_fingerprint = e->has_fingerprint;
+		out->stale = e->stale;
+		memcpy(out->fingerprint, e->fingerprint, sizeof(e->fingerprint));
 		strcpy(out->username, p);
 		p += strlen(p) + 1;
 		strcpy(out->email, p);
@@ -201,6 +207,9 @@ void cache_put(struct cache *c, const uint8_t key[CACHE_KEY_LEN],
 	e->authenticated_at = id->authenticated_at;
 	e->expires_at = id->expires_at;
 	e->remember = id->remember;
+	e->has_fingerprint = id->has_fingerprint;
+	e->stale = id->stale;
+	memcpy(e->fingerprint, id->fingerprint, sizeof(e->fingerprint));
 	memcpy(e->strings, id->username, ulen);
 	memcpy(e->strings + ulen, id->email, elen);
 	memcpy(e->strings + ulen + elen, id->roles, rlen);

@@ -83,7 +83,8 @@ void handle_check(const struct request *req, struct response *resp,
 	case AUTH_OK:
 		break;
 	}
-	if (fresh > 0 && (int64_t)time(NULL) - id.authenticated_at > fresh) {
+	if (fresh > 0 &&
+	    (id.stale || (int64_t)time(NULL) - id.authenticated_at > fresh)) {
 		response_header(resp, "X-Authgate-Reason", "stale", 5);
 		resp->status = 401;
 		return;
@@ -111,7 +112,10 @@ void handle_unauthorized(const struct request *req, struct response *resp,
 			 struct handler_ctx *ctx)
 {
 	static const char prefix[] = "/auth/login?next=";
-	char location[sizeof(prefix) + 3 * REDIRECT_MAX_LEN];
+	/* Refused for staleness: the login page asks for the password again
+	 * and refreshes the same session. */
+	const char *reauth = str_eq(req->reason, "stale") ? "&reauth=1" : "";
+	char location[sizeof(prefix) + 3 * REDIRECT_MAX_LEN + 16];
 	size_t encoded_len;
 
 	(void)ctx;
@@ -129,12 +133,12 @@ void handle_unauthorized(const struct request *req, struct response *resp,
 	    redirect_is_local(req->request_uri.ptr, req->request_uri.len) &&
 	    percent_encode(req->request_uri.ptr, req->request_uri.len,
 			   location + sizeof(prefix) - 1,
-			   sizeof(location) - sizeof(prefix) + 1,
+			   sizeof(location) - sizeof(prefix) - 15,
 			   &encoded_len) == PARSE_OK)
-		response_header(resp, "Location", location,
-				sizeof(prefix) - 1 + encoded_len);
+		strcat(location, reauth);
 	else
-		response_header(resp, "Location", "/auth/login?next=%2F", 20);
+		snprintf(location, sizeof(location), "%s%%2F%s", prefix, reauth);
+	response_header(resp, "Location", location, strlen(location));
 	response_header(resp, "Cache-Control", "no-store", 8);
 }
 
@@ -205,7 +209,9 @@ void handle_whoami(const struct request *req, struct response *resp,
 		json_time(b, id.authenticated_at);
 		buf_append_str(b, ",\"expires_at\":");
 		json_time(b, id.expires_at);
-		buf_printf(b, ",\"remember\":%s}", id.remember ? "true" : "false");
+		buf_printf(b, ",\"remember\":%s,\"fresh\":%s}",
+			   id.remember ? "true" : "false",
+			   id.stale ? "false" : "true");
 	}
 	buf_append_str(b, "}\n");
 }

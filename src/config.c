@@ -52,6 +52,12 @@ static bool valid_cookie_name(const char *v)
 	return true;
 }
 
+static bool valid_protection(const char *v)
+{
+	return strcmp(v, "off") == 0 || strcmp(v, "basic") == 0 ||
+	       strcmp(v, "strong") == 0;
+}
+
 static bool valid_log_level(const char *v)
 {
 	return strcmp(v, "debug") == 0 || strcmp(v, "info") == 0 ||
@@ -88,6 +94,10 @@ static const struct option_def options[] = {
 	 NULL, NULL},
 	{"db-timeout", OPT_LONG, LONG_FIELD(db_timeout), 1, 300, "5",
 	 "seconds allowed for a database connect or statement", NULL, NULL},
+	{"session-protection", OPT_STRING, STR_FIELD(session_protection_name), 0,
+	 0, "basic", "when a session comes from another browser or network: "
+	 "basic marks it not fresh, strong ends it, off ignores it",
+	 valid_protection, "off, basic or strong"},
 	{"session-cache", OPT_ONOFF, offsetof(struct config, session_cache), 0, 0,
 	 0, "on", "cache validated sessions in memory (revocations arrive by "
 	 "PostgreSQL NOTIFY); off: every check asks the database", NULL, NULL},
@@ -112,6 +122,7 @@ void config_defaults(struct config *cfg)
 	cfg->session_lifetime = 43200;
 	cfg->remember_lifetime = 2592000;
 	cfg->db_timeout = 5;
+	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;
 	strcpy(cfg->log_level, "info");
@@ -263,6 +274,10 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 	}
 	snprintf(cfg->csrf_cookie_name, sizeof(cfg->csrf_cookie_name), "%s_csrf",
 		 cfg->cookie_name);
+	cfg->session_protection =
+		strcmp(cfg->session_protection_name, "strong") == 0 ? PROTECTION_STRONG
+		: strcmp(cfg->session_protection_name, "off") == 0 ? PROTECTION_OFF
+								  : PROTECTION_BASIC;
 	cfg->touch_interval = cfg->session_idle / 20;
 	if (cfg->touch_interval < 1)
 		cfg->touch_interval = 1;

@@ -30,6 +30,8 @@ struct config {
 	long session_lifetime;
 	long remember_lifetime;
 	long db_timeout;               /* seconds for connect and statements */
+	char session_protection_name[8];
+	enum session_protection session_protection; /* from the name */
 	bool session_cache;
 	long session_cache_size;       /* entries */
 	/* Seconds between last_seen writes of an active session, and the

@@ -22,6 +22,8 @@ enum statement {
 	ST_LOGOUT,
 	ST_PURGE,
 	ST_THROTTLE,
+	ST_REAUTH,
+	ST_MISMATCH,
 	ST_COUNT
 };
 
@@ -29,7 +31,7 @@ enum statement {
 	"user_id, username, coalesce(email, ''), roles, "                    \
 	"extract(epoch from created_at)::bigint, "                           \
 	"extract(epoch from authenticated_at)::bigint, "                     \
-	"extract(epoch from expires_at)::bigint, remember"
+	"extract(epoch from expires_at)::bigint, remember, fingerprint, stale"
 
 /* Every statement the daemon runs; all go through the daemon_* functions
  * because the daemon's role has no table privileges. */
@@ -41,12 +43,14 @@ static const char *const statement_sql[ST_COUNT] = {
 			     " FROM authgate.daemon_check_session($1, $2, $3)",
 	[ST_CHECK_TOKEN] =
 		"SELECT user_id, username, coalesce(email, ''), roles, 0, 0, "
-		"coalesce(extract(epoch from expires_at)::bigint, 0), false "
-		"FROM authgate.daemon_check_api_token($1)",
+		"coalesce(extract(epoch from expires_at)::bigint, 0), false, "
+		"NULL::bytea, false FROM authgate.daemon_check_api_token($1)",
 	[ST_USER_FOR_LOGIN] = "SELECT user_id, password_hash, disabled "
 			      "FROM authgate.daemon_user_for_login($1)",
 	[ST_LOGIN_SUCCESS] = "SELECT authgate.daemon_login_success("
-			     "$1, $2, $3, $4, $5, $6)",
+			     "$1, $2, $3, $4, $5, $6, $7)",
+	[ST_REAUTH] = "SELECT authgate.daemon_reauthenticate($1, $2, $3, $4, $5)",
+	[ST_MISMATCH] = "SELECT authgate.daemon_session_mismatch($1, $2, $3, $4)",
 	[ST_LOGIN_FAILURE] = "SELECT authgate.daemon_login_failure($1, $2, $3, $4)",
 	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
@@ -58,7 +62,7 @@ static const char *const statement_sql[ST_COUNT] = {
 static const char *const statement_name[ST_COUNT] = {
 	"version", "ping", "secret", "check_session", "check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
-	"purge", "throttle",
+	"purge", "throttle", "reauthenticate", "mismatch",
 };
 
 struct db {
@@ -326,6 +330,11 @@ static void read_identity(PGresult *res, struct identity *out)
 	out->authenticated_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 	out->expires_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 	out->remember = PQgetvalue(res, 0, 7)[0] == 't';
+	out->has_fingerprint = !PQgetisnull(res, 0, 8) &&
+			       decode_hex_bytea(PQgetvalue(res, 0, 8),
+						out->fingerprint,
+						sizeof(out->fingerprint));
+	out->stale = PQgetvalue(res, 0, 9)[0] == 't';
 }
 
 enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
@@ -400,17 +409,52 @@ static enum db_result run_command(struct db *db, enum statement st,
 enum db_result db_login_success(struct db *db, int64_t user_id,
 				const uint8_t token_hash[32],
 				long lifetime_seconds, bool remember,
-				const char *client_addr, const char *user_agent)
+				const char *client_addr, const char *user_agent,
+				const uint8_t fingerprint[32])
 {
 	char id[24], lifetime[24];
-	const char *values[6] = {id, (const char *)token_hash, lifetime,
-				 remember ? "t" : "f", client_addr, user_agent};
-	const int lengths[6] = {0, 32, 0, 0, 0, 0};
-	const int formats[6] = {0, 1, 0, 0, 0, 0};
+	const char *values[7] = {id, (const char *)token_hash, lifetime,
+				 remember ? "t" : "f", client_addr, user_agent,
+				 (const char *)fingerprint};
+	const int lengths[7] = {0, 32, 0, 0, 0, 0, 32};
+	const int formats[7] = {0, 1, 0, 0, 0, 0, 1};
 
 	snprintf(id, sizeof(id), "%" PRId64, user_id);
 	snprintf(lifetime, sizeof(lifetime), "%ld", lifetime_seconds);
-	return run_command(db, ST_LOGIN_SUCCESS, 6, values, lengths, formats);
+	return run_command(db, ST_LOGIN_SUCCESS, 7, values, lengths, formats);
+}
+
+enum db_result db_reauthenticate(struct db *db, const uint8_t token_hash[32],
+				 int64_t user_id, const char *client_addr,
+				 const char *user_agent,
+				 const uint8_t fingerprint[32])
+{
+	char id[24];
+	const char *values[5] = {(const char *)token_hash, id, client_addr,
+				 user_agent, (const char *)fingerprint};
+	const int lengths[5] = {32, 0, 0, 0, 32};
+	const int formats[5] = {1, 0, 0, 0, 1};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	r = run(db, ST_REAUTH, 5, values, lengths, formats, &res);
+	if (r == DB_OK && PQgetvalue(res, 0, 0)[0] != 't')
+		r = DB_NOT_FOUND;
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
+				   bool end, const char *client_addr,
+				   const char *user_agent)
+{
+	const char *values[4] = {(const char *)token_hash, end ? "end" : "stale",
+				 client_addr, user_agent};
+	const int lengths[4] = {32, 0, 0, 0};
+	const int formats[4] = {1, 0, 0, 0};
+
+	return run_command(db, ST_MISMATCH, 4, values, lengths, formats);
 }
 
 enum db_result db_login_throttle(struct db *db, const char *username,

@@ -64,12 +64,26 @@ enum db_result db_check_api_token(struct db *db, const uint8_t token_hash[32],
 enum db_result db_user_for_login(struct db *db, const char *username,
 				 struct login_user *out) AG_MUST_CHECK;
 
-/* `client_addr` and `user_agent` may be NULL. */
+/* `client_addr` and `user_agent` may be NULL; `fingerprint` is the
+ * client's session-protection fingerprint. */
 enum db_result db_login_success(struct db *db, int64_t user_id,
 				const uint8_t token_hash[32],
 				long lifetime_seconds, bool remember,
-				const char *client_addr,
-				const char *user_agent) AG_MUST_CHECK;
+				const char *client_addr, const char *user_agent,
+				const uint8_t fingerprint[32]) AG_MUST_CHECK;
+
+/* Makes the session fresh again after its user entered the password;
+ * DB_NOT_FOUND when it is not that user's live session. */
+enum db_result db_reauthenticate(struct db *db, const uint8_t token_hash[32],
+				 int64_t user_id, const char *client_addr,
+				 const char *user_agent,
+				 const uint8_t fingerprint[32]) AG_MUST_CHECK;
+
+/* Session protection saw another client: ends the session (`end`) or
+ * marks it not fresh. */
+enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
+				   bool end, const char *client_addr,
+				   const char *user_agent) AG_MUST_CHECK;
 
 /*
  * Brute-force regulation (counters shared in PostgreSQL by every daemon):

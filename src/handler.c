@@ -90,13 +90,76 @@ static enum auth_result identify_hash(struct handler_ctx *ctx,
 	return AUTH_OK;
 }
 
+bool handler_session_hash(const struct request *req, struct handler_ctx *ctx,
+			  uint8_t hash[SHA256_LEN])
+{
+	const char *value;
+	size_t value_len;
+
+	return req->cookie.ptr != NULL &&
+	       cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
+			  &value, &value_len) == PARSE_OK &&
+	       session_token_hash(value, value_len, hash) == PARSE_OK;
+}
+
+/*
+ * Session protection (Flask-Login's): a session used by a client whose
+ * fingerprint differs from the one at login is marked not fresh (basic)
+ * or ended (strong). AUTH_NONE when it ended.
+ */
+static enum auth_result protect_session(const struct request *req,
+					struct handler_ctx *ctx,
+					const uint8_t hash[SHA256_LEN],
+					struct identity *id)
+{
+	enum session_protection mode = ctx->cfg->session_protection;
+	struct client_info client;
+	uint8_t fingerprint[SHA256_LEN];
+
+	if (mode == PROTECTION_OFF || !id->has_fingerprint)
+		return AUTH_OK;
+	session_fingerprint(req->user_agent.ptr ? req->user_agent.ptr : "",
+			    req->user_agent.len,
+			    req->remote_addr.ptr ? req->remote_addr.ptr : "",
+			    req->remote_addr.len, fingerprint);
+	if (crypto_equal(fingerprint, id->fingerprint, SHA256_LEN))
+		return AUTH_OK;
+	if (mode == PROTECTION_STRONG || !id->stale) {
+		handler_client_info(req, &client);
+		if (db_session_mismatch(ctx->db, hash, mode == PROTECTION_STRONG,
+					client.addr, client.agent) != DB_OK)
+			return AUTH_ERROR;
+		if (ctx->cache != NULL)
+			cache_drop_key(ctx->cache, hash);
+		log_msg(LOG_INFO, req->id,
+			"session protection: another client for user=%s, %s",
+			id->username,
+			mode == PROTECTION_STRONG ? "session ended" : "not fresh");
+	}
+	if (mode == PROTECTION_STRONG)
+		return AUTH_NONE;
+	id->stale = true;
+	return AUTH_OK;
+}
+
+enum auth_result handler_current_session(const struct request *req,
+					 struct handler_ctx *ctx, bool touch,
+					 uint8_t hash[SHA256_LEN],
+					 struct identity *out)
+{
+	enum auth_result r;
+
+	if (!handler_session_hash(req, ctx, hash))
+		return AUTH_NONE;
+	r = identify_hash(ctx, hash, false, touch, out);
+	return r == AUTH_OK ? protect_session(req, ctx, hash, out) : r;
+}
+
 enum auth_result handler_identify(const struct request *req,
 				  struct handler_ctx *ctx, bool touch,
 				  struct identity *out)
 {
 	uint8_t hash[SHA256_LEN];
-	const char *value;
-	size_t value_len;
 
 	if (req->authorization.ptr != NULL) {
 		switch (session_bearer_hash(req->authorization.ptr,
@@ -109,12 +172,7 @@ enum auth_result handler_identify(const struct request *req,
 			return AUTH_NONE;
 		}
 	}
-	if (req->cookie.ptr == NULL ||
-	    cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
-		       &value, &value_len) != PARSE_OK ||
-	    session_token_hash(value, value_len, hash) != PARSE_OK)
-		return AUTH_NONE;
-	return identify_hash(ctx, hash, false, touch, out);
+	return handler_current_session(req, ctx, touch, hash, out);
 }
 
 struct cookie_spec handler_session_cookie(const struct config *cfg,

@@ -39,6 +39,18 @@ enum auth_result handler_identify(const struct request *req,
 				  struct handler_ctx *ctx, bool touch,
 				  struct identity *out) AG_MUST_CHECK;
 
+/* The hash of the request's session cookie; false when it has none or a
+ * malformed one. */
+bool handler_session_hash(const struct request *req, struct handler_ctx *ctx,
+			  uint8_t hash[SHA256_LEN]);
+
+/* Like handler_identify() for the session cookie alone; `hash` gets the
+ * session's token hash. */
+enum auth_result handler_current_session(const struct request *req,
+					 struct handler_ctx *ctx, bool touch,
+					 uint8_t hash[SHA256_LEN],
+					 struct identity *out) AG_MUST_CHECK;
+
 /* Sets a JSON body {"error": code, "message": message} and the status. */
 void handler_json_error(struct response *resp, int status, const char *code,
 			const char *message);

@@ -20,6 +20,11 @@ struct identity {
 	int64_t authenticated_at;
 	int64_t expires_at; /* effective: absolute lifetime or idle, sooner */
 	bool remember;
+	/* Session protection: the client fingerprint at login, and whether a
+	 * mismatch has made the session not fresh. */
+	bool has_fingerprint;
+	uint8_t fingerprint[32];
+	bool stale;
 };
 
 #endif

@@ -36,9 +36,9 @@ static void safe_next(const char *candidate, size_t len, char *out, size_t cap)
 
 /* Renders the form with `message`, shown as an error when the status
  * (set by the caller first) is one. */
-static void login_page(const struct request *req, struct response *resp,
-		       struct handler_ctx *ctx, const char *message,
-		       const char *username, const char *next)
+static void login_page_with(const struct request *req, struct response *resp,
+			    struct handler_ctx *ctx, const char *message,
+			    const char *username, const char *next, bool reauth)
 {
 	char token[CSRF_TOKEN_LEN + 1];
 
@@ -52,12 +52,44 @@ static void login_page(const struct request *req, struct response *resp,
 				  .username = username,
 				  .next = next,
 				  .csrf_token = token,
+				  .reauth = reauth,
 			  });
+}
+
+static void login_page(const struct request *req, struct response *resp,
+		       struct handler_ctx *ctx, const char *message,
+		       const char *username, const char *next)
+{
+	login_page_with(req, resp, ctx, message, username, next, false);
+}
+
+static bool wants_reauth(const struct request *req)
+{
+	char value[8];
+	size_t len;
+
+	return req->query.ptr != NULL &&
+	       form_get(req->query.ptr, req->query.len, "reauth", value,
+			sizeof(value), &len) == PARSE_OK &&
+	       strcmp(value, "1") == 0;
+}
+
+/* Whether a login post came from the re-authentication form. */
+static bool posted_reauth(const struct request *req)
+{
+	char value[8];
+	size_t len;
+
+	return form_get(req->body.ptr ? req->body.ptr : "", req->body.len,
+			"reauth", value, sizeof(value), &len) == PARSE_OK &&
+	       strcmp(value, "1") == 0;
 }
 
 void handle_login_form(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx)
 {
+	uint8_t hash[SHA256_LEN];
+	struct identity id;
 	char next_raw[REDIRECT_MAX_LEN + 1], next[REDIRECT_MAX_LEN + 1];
 	size_t next_len = 0;
 	enum parse_result r = PARSE_ABSENT;
@@ -72,6 +104,15 @@ void handle_login_form(const struct request *req, struct response *resp,
 	}
 	safe_next(next_raw, r == PARSE_OK ? next_len : 0, next, sizeof(next));
 	resp->status = 200;
+	/* Sent back for a fresh password (Flask-Login's needs_refresh): the
+	 * signed-in user only has to type the password. */
+	if (wants_reauth(req) &&
+	    handler_current_session(req, ctx, false, hash, &id) == AUTH_OK) {
+		login_page_with(req, resp, ctx,
+				"Please reauthenticate to access this page.",
+				id.username, next, true);
+		return;
+	}
 	/* Being sent here with a target means a protected page was refused. */
 	login_page(req, resp, ctx, r == PARSE_OK ? "Please log in first." : "",
 		   "", next);
@@ -232,6 +273,37 @@ static void locked_out(const struct request *req, struct response *resp,
 	login_page(req, resp, ctx, message, f->username, f->next);
 }
 
+/*
+ * A password entered by the user the browser is already signed in as
+ * refreshes that session (Flask-Login's confirm_login) rather than making
+ * a new one. DB_NOT_FOUND when there is no such session: log in anew.
+ */
+static enum db_result reauthenticate(const struct request *req,
+				     struct handler_ctx *ctx, int64_t user_id,
+				     const struct client_info *client,
+				     const uint8_t fingerprint[SHA256_LEN])
+{
+	uint8_t hash[SHA256_LEN];
+	struct identity current;
+	enum db_result r;
+
+	/* Only from the re-authentication form: any other login makes a new
+	 * token, as every login must. */
+	if (!posted_reauth(req) ||
+	    handler_current_session(req, ctx, false, hash, &current) != AUTH_OK ||
+	    current.user_id != user_id)
+		return DB_NOT_FOUND;
+	r = db_reauthenticate(ctx->db, hash, user_id, client->addr,
+			      client->agent, fingerprint);
+	if (r == DB_OK) {
+		if (ctx->cache != NULL)
+			cache_drop_key(ctx->cache, hash);
+		log_msg(LOG_INFO, req->id, "reauthenticated user=%s",
+			current.username);
+	}
+	return r;
+}
+
 void handle_login_post(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx)
 {
@@ -239,7 +311,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	struct login_user user;
 	struct client_info client;
 	char cookie[SESSION_TOKEN_LEN + 1];
-	uint8_t hash[SHA256_LEN];
+	uint8_t hash[SHA256_LEN], fingerprint[SHA256_LEN];
 	enum password_verdict verdict;
 	enum db_result found;
 	long retry_after;
@@ -289,11 +361,30 @@ void handle_login_post(const struct request *req, struct response *resp,
 	}
 	if (verdict == PASSWORD_MATCH_REHASH)
 		upgrade_hash(req, ctx, &user, &form);
+	session_fingerprint(req->user_agent.ptr ? req->user_agent.ptr : "",
+			    req->user_agent.len,
+			    req->remote_addr.ptr ? req->remote_addr.ptr : "",
+			    req->remote_addr.len, fingerprint);
+	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
+	case DB_OK:
+		response_header(resp, "Location", form.next, strlen(form.next));
+		response_header(resp, "Cache-Control", "no-store", 8);
+		resp->status = 303;
+		goto out;
+	case DB_ERROR:
+		resp->status = 503;
+		pages_message(resp, "Try again later",
+			      "Signing in is not possible right now.");
+		goto out;
+	default:
+		break;
+	}
 	if (session_token_new(cookie, hash) != 0 ||
 	    db_login_success(ctx->db, user.user_id, hash,
 			     form.remember ? ctx->cfg->remember_lifetime
 					   : ctx->cfg->session_lifetime,
-			     form.remember, client.addr, client.agent) != DB_OK) {
+			     form.remember, client.addr, client.agent,
+			     fingerprint) != DB_OK) {
 		resp->status = 503;
 		pages_message(resp, "Try again later",
 			      "Signing in is not possible right now.");

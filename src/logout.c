@@ -44,8 +44,6 @@ void handle_logout_post(const struct request *req, struct response *resp,
 	struct client_info client;
 	const char *body = req->body.ptr ? req->body.ptr : "";
 	size_t token_len = 0, all_len;
-	const char *value;
-	size_t value_len;
 	uint8_t hash[SHA256_LEN];
 	enum parse_result r;
 	struct cookie_spec spec;
@@ -68,10 +66,7 @@ void handle_logout_post(const struct request *req, struct response *resp,
 	}
 	r = form_get(body, req->body.len, "all", all, sizeof(all), &all_len);
 	handler_client_info(req, &client);
-	if (req->cookie.ptr != NULL &&
-	    cookie_get(req->cookie.ptr, req->cookie.len, ctx->cfg->cookie_name,
-		       &value, &value_len) == PARSE_OK &&
-	    session_token_hash(value, value_len, hash) == PARSE_OK) {
+	if (handler_session_hash(req, ctx, hash)) {
 		if (db_logout(ctx->db, hash, r == PARSE_OK && strcmp(all, "1") == 0,
 			      client.addr, client.agent) != DB_OK) {
 			/* The session must not outlive a logout the user saw

@@ -43,6 +43,7 @@ static const char login_template[] =
 	"<form method=\"post\" action=\"/auth/login\">\n"
 	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
 	"<input type=\"hidden\" name=\"next\" value=\"{{next}}\">\n"
+	"<input type=\"hidden\" name=\"reauth\" value=\"{{reauth}}\">\n"
 	"<label for=\"username\">Username</label>\n"
 	"<input type=\"text\" id=\"username\" name=\"username\" value=\"{{username}}\""
 	" autocomplete=\"username\" autocapitalize=\"none\" required {{username_focus}}>\n"
@@ -95,6 +96,7 @@ void pages_login(struct response *resp, const struct login_page *page)
 		{"password_focus", page->username[0] ? "autofocus" : ""},
 		{"csrf_token", page->csrf_token},
 		{"next", page->next},
+		{"reauth", page->reauth ? "1" : ""},
 		{"username", page->username},
 	};
 

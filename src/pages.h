@@ -12,6 +12,7 @@ struct login_page {
 	const char *username;   /* prefilled username or "" */
 	const char *next;       /* validated local path */
 	const char *csrf_token;
+	bool reauth;            /* the form refreshes the current session */
 };
 
 /* Each renders a full page into resp (body, content type, page headers);

@@ -26,6 +26,7 @@ static const struct {
 	{"AUTHGATE_FRESH", offsetof(struct request, fresh)},
 	{"AUTHGATE_BASIC", offsetof(struct request, basic)},
 	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
+	{"AUTHGATE_REASON", offsetof(struct request, reason)},
 };
 
 void request_set_param(struct request *req, const char *name, size_t name_len,

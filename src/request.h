@@ -36,6 +36,7 @@ struct request {
 	struct str fresh;
 	struct str basic;
 	struct str passive;
+	struct str reason; /* why /auth/check refused, in @authgate_login */
 	struct str body;
 };
 

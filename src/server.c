@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -159,19 +160,26 @@ static int listen_tcp(const char *spec, char *err, size_t err_cap)
 
 int server_listen(const struct config *cfg, char *err, size_t err_cap)
 {
-	int accepting = 0;
+	int accepting = 0, flags;
 	socklen_t len = sizeof(accepting);
 
 	if (strncmp(cfg->listen, "unix:", 5) == 0)
 		return listen_unix(cfg->listen + 5, err, err_cap);
 	if (cfg->listen[0] != '\0')
 		return listen_tcp(cfg->listen, err, err_cap);
-	/* spawn-fcgi and systemd hand over a listening socket as fd 0. */
+	/* spawn-fcgi and systemd hand over a listening socket as fd 0;
+	 * spawn-fcgi's blocks, and the event loops need it not to. */
 	if (getsockopt(FCGI_LISTENSOCK_FILENO, SOL_SOCKET, SO_ACCEPTCONN,
 		       &accepting, &len) != 0 ||
 	    !accepting) {
 		snprintf(err, err_cap,
 			 "no --listen given and fd 0 is not a listening socket");
+		return -1;
+	}
+	flags = fcntl(FCGI_LISTENSOCK_FILENO, F_GETFL);
+	if (flags < 0 ||
+	    fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL, flags | O_NONBLOCK) != 0) {
+		snprintf(err, err_cap, "fd 0: %s", strerror(errno));
 		return -1;
 	}
 	return FCGI_LISTENSOCK_FILENO;

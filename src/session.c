@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,4 +48,30 @@ enum parse_result session_bearer_hash(const char *header, size_t len,
 	if (len < prefix_len || memcmp(header, API_TOKEN_PREFIX, prefix_len) != 0)
 		return PARSE_INVALID;
 	return session_token_hash(header + prefix_len, len - prefix_len, hash);
+}
+
+void session_fingerprint(const char *user_agent, size_t ua_len,
+			 const char *addr, size_t addr_len,
+			 uint8_t out[SHA256_LEN])
+{
+	char text[64], network[80];
+	unsigned char bytes[16];
+	uint8_t buf[SHA256_LEN * 2];
+
+	snprintf(text, sizeof(text), "%.*s", (int)addr_len, addr);
+	if (inet_pton(AF_INET, text, bytes) == 1) {
+		snprintf(network, sizeof(network), "%u.%u.%u.0/24", bytes[0],
+			 bytes[1], bytes[2]);
+	} else if (inet_pton(AF_INET6, text, bytes) == 1) {
+		memset(bytes + 8, 0, 8);
+		inet_ntop(AF_INET6, bytes, network, sizeof(network));
+		strcat(network, "/64");
+	} else {
+		snprintf(network, sizeof(network), "%s", text);
+	}
+	/* Hash each part first, so no choice of user agent can imitate
+	 * another split between the two. */
+	crypto_sha256(user_agent, ua_len, buf);
+	crypto_sha256(network, strlen(network), buf + SHA256_LEN);
+	crypto_sha256(buf, sizeof(buf), out);
 }

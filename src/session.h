@@ -37,4 +37,14 @@ enum parse_result session_token_hash(const char *text, size_t len,
 enum parse_result session_bearer_hash(const char *header, size_t len,
 				      uint8_t hash[SHA256_LEN]) AG_MUST_CHECK;
 
+/*
+ * Session protection's fingerprint of a client: SHA-256 of its user agent
+ * and its network (IPv4 /24, IPv6 /64), so that moving within one network
+ * (DHCP, privacy addresses) keeps it, while another browser or network
+ * changes it. An address that does not parse counts as itself.
+ */
+void session_fingerprint(const char *user_agent, size_t ua_len,
+			 const char *addr, size_t addr_len,
+			 uint8_t out[SHA256_LEN]);
+
 #endif

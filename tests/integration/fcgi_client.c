@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,20 +85,45 @@ void ag_fcgi_request_encode(struct ag_bytes *b, uint16_t id, bool keep_conn,
 	free(params.data);
 }
 
+/* A TCP connection to HOST:PORT (a docker-compose stack's authgate:9000). */
+static int connect_tcp(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char *host;
+	int fd, rc;
+
+	cr_assert(colon != NULL, "FastCGI address %s: unix:/path or HOST:PORT",
+		  addr);
+	host = ag_strf("%.*s", (int)(colon - addr), addr);
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	cr_assert(rc == 0, "%s: %s", addr, gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert(connect(fd, res->ai_addr, res->ai_addrlen) == 0,
+		  "connect %s: %s", addr, strerror(errno));
+	freeaddrinfo(res);
+	free(host);
+	return fd;
+}
+
 int ag_fcgi_connect(const char *addr)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timeval tv = {RECV_TIMEOUT, 0};
 	int fd;
 
-	cr_assert(strncmp(addr, "unix:", 5) == 0,
-		  "AUTHGATE_TEST_FCGI must be unix:/path, not %s", addr);
-	cr_assert(strlen(addr + 5) < sizeof(sa.sun_path));
-	strcpy(sa.sun_path, addr + 5);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(fd >= 0, "socket: %s", strerror(errno));
-	cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-		  "connect %s: %s", addr, strerror(errno));
+	if (strncmp(addr, "unix:", 5) != 0) {
+		fd = connect_tcp(addr);
+	} else {
+		cr_assert(strlen(addr + 5) < sizeof(sa.sun_path));
+		strcpy(sa.sun_path, addr + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert(fd >= 0, "socket: %s", strerror(errno));
+		cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+			  "connect %s: %s", addr, strerror(errno));
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;

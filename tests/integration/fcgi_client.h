@@ -53,7 +53,8 @@ void ag_fcgi_params_encode(struct ag_bytes *b, const char *const *pairs);
 void ag_fcgi_request_encode(struct ag_bytes *b, uint16_t id, bool keep_conn,
 			    const char *const *pairs);
 
-/* Connects to "unix:/path" with RECV_TIMEOUT send/receive timeouts. */
+/* Connects to "unix:/path" or HOST:PORT with RECV_TIMEOUT send/receive
+ * timeouts. */
 int ag_fcgi_connect(const char *addr);
 
 void ag_send_bytes(int fd, const void *data, size_t len);

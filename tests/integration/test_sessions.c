@@ -309,7 +309,7 @@ Test(expiry, fresh_login_required)
 	cr_expect_eq(r.status, 302, "browser with a stale session: %ld", r.status);
 	cr_expect(ag_header(&r, "Location") != NULL &&
 		  strcmp(ag_header(&r, "Location"),
-			 "/auth/login?next=%2Faccount%2Fheaders") == 0,
+			 "/auth/login?next=%2Faccount%2Fheaders&reauth=1") == 0,
 		  "Location: %s", ag_header(&r, "Location"));
 	ag_response_free(&r);
 	/* Freshness matters only where it is required. */
@@ -318,5 +318,105 @@ Test(expiry, fresh_login_required)
 	/* Entering the password again makes it fresh. */
 	ag_login_ok(&c, u.name, u.password);
 	cr_expect_eq(ag_status(&c, "/account/headers"), 200, "after a new login");
+	ag_client_free(&c);
+}
+
+/* Flask-Login's refresh flow: the login page asks the signed-in user for
+ * the password only, and the same session becomes fresh again. */
+Test(expiry, reauthentication_refreshes_the_same_session)
+{
+	struct ag_user u;
+	struct ag_client c;
+	struct ag_response r;
+	char *session, *token, *body, *username, *reauth;
+
+	ag_user_new(&u, "ex_reauth");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	session = strdup(ag_session(&c));
+	backdate(&c, "authenticated_at", "400");
+	cr_assert_eq(ag_status(&c, "/account/headers"), 401);
+
+	ag_get_html(&c, "/auth/login?next=%2Faccount%2Fheaders&reauth=1", &r);
+	cr_expect_eq(r.status, 200);
+	cr_expect(ag_body_has(&r, "Please reauthenticate to access this page."),
+		  "%s", r.body);
+	username = ag_input_value(&r, "username");
+	reauth = ag_input_value(&r, "reauth");
+	token = ag_input_value(&r, "csrf_token");
+	cr_expect(username != NULL && strcmp(username, u.name) == 0,
+		  "username prefilled: %s", username);
+	cr_expect(reauth != NULL && strcmp(reauth, "1") == 0);
+	ag_response_free(&r);
+
+	body = ag_form("csrf_token", token, "username", u.name, "password",
+		       u.password, "next", "/account/headers", "reauth", "1", NULL);
+	ag_post_form(&c, "/auth/login", body, NULL, &r);
+	cr_expect_eq(r.status, 303);
+	cr_expect_null(ag_set_cookie(&r, AG_SESSION_COOKIE),
+		       "the same session goes on: no new cookie");
+	ag_response_free(&r);
+	cr_expect_str_eq(ag_session(&c), session);
+	cr_expect_eq(ag_session_count(&u), 1, "no second session");
+	cr_expect_eq(ag_status(&c, "/account/headers"), 200, "fresh again");
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events "
+				"WHERE event = 'reauthenticated' AND user_id = $1",
+				1, u.id), 1);
+	free(session);
+	free(token);
+	free(body);
+	free(username);
+	free(reauth);
+	ag_client_free(&c);
+}
+
+/* Without the re-authentication form, a login while signed in is a new
+ * login: a new token (no fixation), the old session stays as it was. */
+Test(expiry, plain_login_while_signed_in_makes_a_new_session)
+{
+	struct ag_user u;
+	struct ag_client c;
+	char *first;
+
+	ag_user_new(&u, "ex_relogin");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	first = strdup(ag_session(&c));
+	ag_login_ok(&c, u.name, u.password);
+	cr_expect_str_neq(ag_session(&c), first);
+	cr_expect_eq(ag_session_count(&u), 2);
+	free(first);
+	ag_client_free(&c);
+}
+
+/* Session protection "basic" (the stack's default): the same cookie from
+ * another browser still works but is not fresh any more. */
+Test(expiry, protection_basic_marks_another_client_not_fresh)
+{
+	static const char *const other_browser[] = {
+		"User-Agent: SomethingElse/1.0", NULL,
+	};
+	struct ag_user u;
+	struct ag_client c;
+	struct ag_response r;
+
+	ag_user_new(&u, "ex_protect");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	cr_expect_eq(ag_status(&c, "/account/headers"), 200, "fresh at first");
+	ag_get_with(&c, "/headers", other_browser, &r);
+	cr_expect_eq(r.status, 200, "the session still works");
+	ag_response_free(&r);
+	ag_get_with(&c, "/account/headers", other_browser, &r);
+	cr_expect_eq(r.status, 401, "but is not fresh: %ld", r.status);
+	ag_response_free(&r);
+	cr_expect_eq(ag_status(&c, "/account/headers"), 401,
+		     "not fresh for the first browser either");
+	ag_get(&c, "/auth/whoami", &r);
+	cr_expect(ag_body_has(&r, "\"fresh\":false"), "%s", r.body);
+	ag_response_free(&r);
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events WHERE "
+				"event = 'session_protection' AND user_id = $1 "
+				"AND detail = 'stale'", 1, u.id), 1);
 	ag_client_free(&c);
 }
