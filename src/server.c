@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +33,7 @@
 #define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
 #define EPOLL_BATCH 64
 #define PURGE_INTERVAL_SECONDS 600   /* how often expired rows are deleted */
+#define HASHER_NICE 5                /* hashing threads' lower priority */
 
 struct worker;
 
@@ -53,6 +56,8 @@ struct conn {
 	size_t out_pos;
 	bool close_after_write;
 	bool with_hasher; /* owned by a hashing thread until it comes back */
+	bool watching_out; /* EPOLLOUT is registered */
+	bool abandoned;   /* the client left while its login was queued */
 	struct conn *next_in_queue;
 	struct conn *prev, *next; /* the worker's list of connections */
 };
@@ -188,11 +193,13 @@ int server_listen(const struct config *cfg, char *err, size_t err_cap)
 static void epoll_set(struct worker *w, struct conn *c, int op)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | (c->out.len > c->out_pos ? EPOLLOUT : 0),
+		.events = EPOLLIN | EPOLLRDHUP |
+			  (c->out.len > c->out_pos ? EPOLLOUT : 0),
 		.data.ptr = c,
 	};
 
-	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0 && op != EPOLL_CTL_DEL)
+	c->watching_out = ev.events & EPOLLOUT;
+	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0)
 		log_msg(LOG_ERROR, 0, "epoll_ctl: %s", strerror(errno));
 }
 
@@ -212,7 +219,8 @@ static void close_conn(struct worker *w, struct conn *c)
 {
 	if (c->active)
 		w->busy--;
-	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* Closing the only descriptor of the socket also removes it from
+	 * the epoll set. */
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -259,7 +267,8 @@ static bool flush_out(struct worker *w, struct conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			epoll_set(w, c, EPOLL_CTL_MOD);
+			if (!c->watching_out)
+				epoll_set(w, c, EPOLL_CTL_MOD);
 			return true;
 		}
 		if (n <= 0) {
@@ -274,7 +283,8 @@ static bool flush_out(struct worker *w, struct conn *c)
 		close_conn(w, c);
 		return false;
 	}
-	epoll_set(w, c, EPOLL_CTL_MOD);
+	if (c->watching_out)
+		epoll_set(w, c, EPOLL_CTL_MOD);
 	return true;
 }
 
@@ -511,6 +521,25 @@ static bool process_input(struct worker *w, struct conn *c)
 	return true;
 }
 
+static void read_conn(struct worker *w, struct conn *c)
+{
+	char chunk[IN_CHUNK];
+	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close_conn(w, c);
+		return;
+	}
+	buf_append(&c->in, chunk, (size_t)n);
+	if (c->in.failed) {
+		close_conn(w, c);
+		return;
+	}
+	process_input(w, c);
+}
+
 static void accept_all(struct worker *w)
 {
 	for (;;) {
@@ -541,27 +570,12 @@ static void accept_all(struct worker *w)
 			w->conns->prev = c;
 		w->conns = c;
 		epoll_set(w, c, EPOLL_CTL_ADD);
+		/* nginx sends the request with the connection: read it now
+		 * rather than after another epoll_wait. */
+		read_conn(w, c);
 	}
 }
 
-static void read_conn(struct worker *w, struct conn *c)
-{
-	char chunk[IN_CHUNK];
-	ssize_t n = read(c->fd, chunk, sizeof(chunk));
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		close_conn(w, c);
-		return;
-	}
-	buf_append(&c->in, chunk, (size_t)n);
-	if (c->in.failed) {
-		close_conn(w, c);
-		return;
-	}
-	process_input(w, c);
-}
 
 /* Takes back the connections whose slow request a hasher finished. */
 static void collect_done(struct worker *w)
@@ -579,8 +593,12 @@ static void collect_done(struct worker *w)
 		struct conn *next = c->next_in_queue;
 
 		c->with_hasher = false;
-		epoll_set(w, c, EPOLL_CTL_ADD);
-		complete_request(w, c);
+		if (c->abandoned) {
+			close_conn(w, c);
+		} else {
+			epoll_set(w, c, EPOLL_CTL_ADD);
+			complete_request(w, c);
+		}
 		c = next;
 	}
 }
@@ -631,6 +649,11 @@ static void *worker_main(void *arg)
 					accept_all(w);
 			} else if (tag == &wake_tag) {
 				collect_done(w);
+			} else if ((events[i].events & EPOLLRDHUP) &&
+				   !((struct conn *)tag)->active &&
+				   ((struct conn *)tag)->out.len == 0) {
+				/* nginx is done with this connection. */
+				close_conn(w, tag);
 			} else if (events[i].events & EPOLLIN) {
 				read_conn(w, tag);
 			} else if (events[i].events & EPOLLOUT) {
@@ -672,10 +695,19 @@ static void *hasher_main(void *arg)
 
 	/* Jobs still queued at shutdown are finished: the drain waits on
 	 * them. */
+	/* Logins yield to the checks when both want the cores. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
+		log_msg(LOG_WARN, 0, "could not lower the hashing priority: %s",
+			strerror(errno));
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
+		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
 
-		c->handler(&c->req, &c->resp, &ctx);
+		/* A client that gave up while queued costs no hashing. */
+		c->abandoned = poll(&pfd, 1, 0) > 0 &&
+			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+		if (!c->abandoned)
+			c->handler(&c->req, &c->resp, &ctx);
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;
