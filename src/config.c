@@ -309,33 +309,7 @@ void config_print_help(FILE *out)
 	}
 }
 
-/* Masks password=... in a key=value conninfo and :secret@ in a URI. */
-static void print_masked_conninfo(const char *conninfo, FILE *out)
-{
-	const char *p = strstr(conninfo, "password");
-	const char *at = strchr(conninfo, '@');
-	const char *scheme = strstr(conninfo, "://");
-
-	if (p != NULL) {
-		fprintf(out, "%.*spassword=***", (int)(p - conninfo), conninfo);
-		p = strpbrk(p, " \t");
-		fprintf(out, "%s", p ? p : "");
-		return;
-	}
-	if (scheme != NULL && at != NULL) {
-		const char *colon = memchr(scheme + 3, ':',
-					   (size_t)(at - scheme - 3));
-
-		if (colon != NULL) {
-			fprintf(out, "%.*s:***%s", (int)(colon - conninfo),
-				conninfo, at);
-			return;
-		}
-	}
-	fputs(conninfo, out);
-}
-
-void config_print(const struct config *cfg, FILE *out)
+void config_print(const struct config *cfg, const char *db_shown, FILE *out)
 {
 	for (size_t i = 0; i < AG_ARRAY_LEN(options); i++) {
 		const struct option_def *o = &options[i];
@@ -344,10 +318,7 @@ void config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "%s = ", o->name);
 		switch (o->type) {
 		case OPT_STRING:
-			if (strcmp(o->name, "db") == 0)
-				print_masked_conninfo(field, out);
-			else
-				fputs(field, out);
+			fputs(strcmp(o->name, "db") == 0 ? db_shown : field, out);
 			break;
 		case OPT_LONG:
 			fprintf(out, "%ld", *(const long *)(const void *)field);

@@ -66,8 +66,8 @@ int config_finish(struct config *cfg, char *err, size_t err_cap) AG_MUST_CHECK;
 
 void config_print_help(FILE *out);
 
-/* Prints the effective configuration, one `name = value` a line; the
- * database password, if any, is masked. */
-void config_print(const struct config *cfg, FILE *out);
+/* Prints the effective configuration, one `name = value` a line, showing
+ * `db_shown` for the database connection (db_conninfo_masked()). */
+void config_print(const struct config *cfg, const char *db_shown, FILE *out);
 
 #endif

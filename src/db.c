@@ -569,3 +569,34 @@ enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
 		return DB_ERROR;
 	return DB_OK;
 }
+
+void db_conninfo_masked(const char *conninfo, char *out, size_t cap)
+{
+	PQconninfoOption *options;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (conninfo[0] == '\0') {
+		snprintf(out, cap, "(libpq PG* environment)");
+		return;
+	}
+	options = PQconninfoParse(conninfo, NULL);
+	if (options == NULL) {
+		snprintf(out, cap, "(not a valid connection string)");
+		return;
+	}
+	for (PQconninfoOption *o = options; o->keyword != NULL && n < cap; o++) {
+		int written;
+
+		if (o->val == NULL)
+			continue;
+		/* dispchar "*" marks a secret (libpq: password fields). */
+		written = snprintf(out + n, cap - n, "%s%s=%s", n ? " " : "",
+				   o->keyword,
+				   strchr(o->dispchar, '*') ? "***" : o->val);
+		if (written < 0)
+			break;
+		n += (size_t)written;
+	}
+	PQconninfoFree(options);
+}

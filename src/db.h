@@ -33,6 +33,14 @@ struct login_user {
 };
 
 /*
+ * `conninfo` as libpq reads it, one keyword=value after another, with the
+ * password (and any value of a keyword holding one) shown as ***: what
+ * check-config prints. Parsing is libpq's own, so no spelling of the
+ * password (spaces around '=', quotes, URI user:password@) escapes.
+ */
+void db_conninfo_masked(const char *conninfo, char *out, size_t cap);
+
+/*
  * A handle for `conninfo` ("" = PG* environment); connects lazily. Every
  * connect and statement is bounded by `timeout_seconds`. NULL when out of
  * memory. Free with db_free().

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t csrf_key[DB_SECRET_LEN];
 	struct config cfg;
-	char err[512];
+	char err[512], db_shown[CONFIG_STR_MAX + 64];
 	bool help, check_only = false;
 	int first = 1, listen_fd, status;
 	sigset_t stop_signals;
@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 	if (check_database(&cfg, csrf_key) != 0)
 		return 1;
 	if (check_only) {
-		config_print(&cfg, stdout);
+		db_conninfo_masked(cfg.db, db_shown, sizeof(db_shown));
+		config_print(&cfg, db_shown, stdout);
 		printf("database: ok (schema version >= %d)\n", DB_SCHEMA_VERSION);
 		return 0;
 	}

@@ -80,6 +80,22 @@ check_config)
 	grep -q "^session-idle = 600$" "$work/out" || fail "no effective value: $(cat "$work/out")"
 	grep -q "^database: ok" "$work/out" || fail "database not checked"
 	! grep -q hunter2 "$work/out" || fail "check-config printed the database password"
+	# Every spelling libpq accepts (the trust-auth test database ignores
+	# the password); the URI is built from the test conninfo's parts.
+	host=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$AUTHGATE_TEST_DB")
+	port=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$AUTHGATE_TEST_DB")
+	for db in "$AUTHGATE_TEST_DB password = s3cretA" \
+		"$AUTHGATE_TEST_DB application_name=password password=s3cretA" \
+		"$AUTHGATE_TEST_DB password='s3cretA with spaces'" \
+		"$AUTHGATE_TEST_DB application_name=a@b://c password=s3cretA" \
+		"postgresql://postgres:s3cretA@/authgate?host=$host&port=$port"; do
+		run check-config --db "$db"
+		[[ $status == 0 ]] || fail "check-config --db '$db': $(cat "$work/err")"
+		! grep -q s3cretA "$work/out" "$work/err" ||
+			fail "check-config printed the password of '$db': $(grep '^db' "$work/out")"
+		grep -q "^db = .*password=\*\*\*" "$work/out" ||
+			fail "no masked password for '$db': $(grep '^db' "$work/out")"
+	done
 	;;
 hash_password)
 	status=0
