@@ -262,13 +262,18 @@ upstream_servers() {   # STACK
   printf '%s' "$out"
 }
 
-# A copy of the snippet whose locations use upstream NAME; with "nokeep"
-# also without fastcgi_keep_conn, as a site without keepalive would have it.
+# A copy of the snippet whose locations use upstream NAME (FastCGI and the
+# HTTP check alike); with "nokeep" also without fastcgi_keep_conn, as a
+# site without keepalive would have it.
 snippet_variant() {   # NAME [nokeep]
   local out=$NGX/authgate-$1.conf
   grep -q 'fastcgi_pass authgate;' "$ROOT/nginx/authgate.conf" ||
     die "nginx/authgate.conf no longer says 'fastcgi_pass authgate;'; update scripts/bench.sh"
-  sed "s/fastcgi_pass authgate;/fastcgi_pass $1;/" "$ROOT/nginx/authgate.conf" >"$out"
+  grep -q 'proxy_pass http://authgate;' "$ROOT/nginx/authgate.conf" ||
+    die "nginx/authgate.conf no longer says 'proxy_pass http://authgate;'; update scripts/bench.sh"
+  sed -e "s/fastcgi_pass authgate;/fastcgi_pass $1;/" \
+      -e "s|proxy_pass http://authgate;|proxy_pass http://$1;|" \
+      "$ROOT/nginx/authgate.conf" >"$out"
   [[ ${2:-} == nokeep ]] && sed -i '/fastcgi_keep_conn on;/d' "$out"
   printf '%s' "$out"
 }

@@ -1,6 +1,7 @@
 #include "request.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 
@@ -43,6 +44,45 @@ void request_set_param(struct request *req, const char *name, size_t name_len,
 			return;
 		}
 	}
+}
+
+static const struct {
+	const char *name;
+	size_t offset;
+} known_headers[] = {
+	{"X-Authgate-Endpoint", offsetof(struct request, endpoint)},
+	{"X-Original-Method", offsetof(struct request, method)},
+	{"X-Original-URI", offsetof(struct request, request_uri)},
+	{"X-Real-IP", offsetof(struct request, remote_addr)},
+	{"Host", offsetof(struct request, host)},
+	{"Cookie", offsetof(struct request, cookie)},
+	{"Accept", offsetof(struct request, accept)},
+	{"User-Agent", offsetof(struct request, user_agent)},
+	{"Authorization", offsetof(struct request, authorization)},
+	{"X-Authgate-Require-Role", offsetof(struct request, require_role)},
+	{"X-Authgate-Fresh", offsetof(struct request, fresh)},
+	{"X-Authgate-Basic", offsetof(struct request, basic)},
+	{"X-Authgate-Passive", offsetof(struct request, passive)},
+};
+
+bool request_set_http_header(struct request *req, const char *name,
+			     size_t name_len, const char *value,
+			     size_t value_len)
+{
+	for (size_t i = 0; i < AG_ARRAY_LEN(known_headers); i++) {
+		struct str *field;
+
+		if (strlen(known_headers[i].name) != name_len ||
+		    strncasecmp(known_headers[i].name, name, name_len) != 0)
+			continue;
+		field = (struct str *)((char *)req + known_headers[i].offset);
+		if (field->ptr != NULL)
+			return false;
+		field->ptr = value;
+		field->len = value_len;
+		return true;
+	}
+	return true;
 }
 
 bool str_eq(struct str s, const char *lit)

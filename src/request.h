@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
 /* A borrowed, length-delimited string; `ptr` is NULL when absent. */
 struct str {
 	const char *ptr;
@@ -46,6 +48,17 @@ struct request {
  */
 void request_set_param(struct request *req, const char *name, size_t name_len,
 		       const char *value, size_t value_len);
+
+/*
+ * Records one HTTP request header if it is one authgate reads (the check
+ * endpoint over HTTP: Cookie, Authorization, User-Agent, Accept, Host,
+ * X-Real-IP, X-Original-URI and the X-Authgate-* headers the nginx
+ * snippet sets). Returns false for a second copy of a header it reads,
+ * which the caller refuses.
+ */
+bool request_set_http_header(struct request *req, const char *name,
+			     size_t name_len, const char *value,
+			     size_t value_len) AG_MUST_CHECK;
 
 /* True when `s` equals the NUL-terminated `lit` exactly. */
 bool str_eq(struct str s, const char *lit);

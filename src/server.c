@@ -21,6 +21,7 @@
 
 #include "fcgi.h"
 #include "handler.h"
+#include "http.h"
 #include "listener.h"
 #include "log.h"
 #include "request.h"
@@ -46,6 +47,7 @@ struct conn {
 	bool active;
 	uint16_t request_id;
 	bool keep_conn;
+	bool http;        /* this request came as HTTP/1.1, not FastCGI */
 	bool params_done;
 	struct buf params;
 	struct buf body;
@@ -206,6 +208,7 @@ static void epoll_set(struct worker *w, struct conn *c, int op)
 static void reset_request(struct conn *c)
 {
 	c->active = false;
+	c->http = false;
 	c->params_done = false;
 	buf_reset(&c->params);
 	buf_reset(&c->body);
@@ -236,7 +239,28 @@ static void close_conn(struct worker *w, struct conn *c)
 	free(c);
 }
 
-/* Queues the FastCGI records of c->resp on c->out. */
+/*
+ * An HTTP/1.1 answer: always with Content-Length, which is what lets
+ * nginx's proxy module keep the connection for the next check.
+ */
+static void encode_http_response(struct conn *c)
+{
+	const struct response *r = &c->resp;
+
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n",
+		   r->status, response_reason(r->status), r->body.len);
+	if (r->content_type != NULL)
+		buf_printf(&c->out, "Content-Type: %s\r\n", r->content_type);
+	if (!c->keep_conn)
+		buf_append_str(&c->out, "Connection: close\r\n");
+	if (r->headers.len > 0)
+		buf_append(&c->out, r->headers.data, r->headers.len);
+	buf_append(&c->out, "\r\n", 2);
+	if (r->body.len > 0)
+		buf_append(&c->out, r->body.data, r->body.len);
+}
+
+/* Queues c->resp on c->out as FastCGI records or as HTTP. */
 static void encode_response(struct conn *c)
 {
 	struct buf payload;
@@ -248,10 +272,15 @@ static void encode_response(struct conn *c)
 		response_init(&c->resp);
 		c->resp.status = 500;
 	}
-	response_serialize(&c->resp, &payload);
-	fcgi_append_stream(&c->out, FCGI_STDOUT, c->request_id, payload.data,
-			   payload.len);
-	fcgi_append_end_request(&c->out, c->request_id, 0, FCGI_REQUEST_COMPLETE);
+	if (c->http) {
+		encode_http_response(c);
+	} else {
+		response_serialize(&c->resp, &payload);
+		fcgi_append_stream(&c->out, FCGI_STDOUT, c->request_id,
+				   payload.data, payload.len);
+		fcgi_append_end_request(&c->out, c->request_id, 0,
+					FCGI_REQUEST_COMPLETE);
+	}
 	buf_free(&payload);
 	if (!c->keep_conn)
 		c->close_after_write = true;
@@ -289,6 +318,7 @@ static bool flush_out(struct worker *w, struct conn *c)
 }
 
 static bool process_input(struct worker *w, struct conn *c);
+static bool process_http(struct worker *w, struct conn *c);
 
 /* The response is ready: send it and go on with buffered input. */
 static void complete_request(struct worker *w, struct conn *c)
@@ -472,6 +502,69 @@ static bool handle_record(struct worker *w, struct conn *c,
 }
 
 /*
+ * One HTTP/1.1 request, for the check endpoint only (the snippet's
+ * /auth/check proxies here because nginx keeps HTTP upstream connections
+ * for auth subrequests, and never FastCGI ones). The head is copied to
+ * c->params so the request's fields stay valid while the input buffer
+ * moves on.
+ */
+static bool process_http(struct worker *w, struct conn *c)
+{
+	struct http_request_head head;
+	enum parse_result r = http_parse_request_head(c->in.data, c->in.len,
+						      &head);
+	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key, srv.cache};
+
+	if (r == PARSE_ABSENT)
+		return true;
+	c->active = true;
+	c->http = true;
+	c->keep_conn = false;
+	w->busy++;
+	if (r != PARSE_OK) {
+		buf_reset(&c->in);
+		handler_json_error(&c->resp, r == PARSE_TOO_LONG ? 431 : 400,
+				   "bad_request", "malformed HTTP request");
+		complete_request(w, c);
+		return false;
+	}
+	buf_append(&c->params, c->in.data, head.head_len);
+	memmove(c->in.data, c->in.data + head.head_len, c->in.len - head.head_len);
+	c->in.len -= head.head_len;
+	if (c->params.failed ||
+	    http_parse_request_head(c->params.data, c->params.len, &head) !=
+		    PARSE_OK) {
+		handler_json_error(&c->resp, 400, "bad_request", "request too large");
+		complete_request(w, c);
+		return false;
+	}
+	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
+	for (size_t i = 0; i < head.nheaders; i++) {
+		if (!request_set_http_header(&c->req, head.headers[i].name,
+					     head.headers[i].name_len,
+					     head.headers[i].value,
+					     head.headers[i].value_len)) {
+			handler_json_error(&c->resp, 400, "bad_request",
+					   "a header is given twice");
+			complete_request(w, c);
+			return false;
+		}
+	}
+	/* A body would have to be read to find the next request: this
+	 * endpoint takes none, so such a connection is not kept. */
+	c->keep_conn = head.keep_alive && !head.has_body;
+	if (head.has_body)
+		buf_reset(&c->in);
+	if (!str_eq(c->req.endpoint, "check"))
+		handler_json_error(&c->resp, 404, "not_found",
+				   "only the check endpoint speaks HTTP");
+	else
+		handle_check(&c->req, &c->resp, &ctx);
+	complete_request(w, c);
+	return false;
+}
+
+/*
  * Parses every complete record buffered on `c`. Returns false when the
  * connection is gone or no longer this worker's to read.
  */
@@ -479,6 +572,13 @@ static bool process_input(struct worker *w, struct conn *c)
 {
 	size_t pos = 0;
 	bool go_on = true;
+
+	/* Each request's first byte tells the protocol: a FastCGI record
+	 * starts with its version, 1; an HTTP request with a letter. So one
+	 * socket (and one nginx upstream) serves both. */
+	if (!c->active && c->in.len > 0 &&
+	    (uint8_t)c->in.data[0] != FCGI_VERSION_1)
+		return process_http(w, c);
 
 	while (go_on && !c->with_hasher) {
 		struct fcgi_header h;

@@ -152,14 +152,121 @@ Test(fcgi, unknown_endpoint_is_404)
 	close(fd);
 }
 
+/* Reads what the peer sends until it closes; false on a stall. */
+static bool read_until_closed(int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t got = recv(fd, out + n, cap - 1 - n, 0);
+
+		if (got == 0) {
+			out[n] = '\0';
+			return true;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return false;
+		n += (size_t)got;
+		if (n == cap - 1)
+			n = 0; /* keep reading; only the end matters */
+	}
+}
+
+/* One HTTP/1.1 check on the daemon's socket; the answer's head. */
+static void http_check(int fd, const char *cookie, char *out, size_t cap)
+{
+	char *request = ag_strf("GET /auth/check HTTP/1.1\r\nHost: authgate\r\n"
+				"X-Authgate-Endpoint: check\r\n"
+				"X-Original-URI: /private\r\n%s%s%s\r\n",
+				cookie ? "Cookie: " : "", cookie ? cookie : "",
+				cookie ? "\r\n" : "");
+	size_t n = 0;
+
+	ag_send_bytes(fd, request, strlen(request));
+	free(request);
+	/* The checks answer with no body: the head ends the answer. */
+	while (n + 1 < cap) {
+		ssize_t got = recv(fd, out + n, 1, 0);
+
+		cr_assert(got == 1, "no complete HTTP answer");
+		n++;
+		out[n] = '\0';
+		if (n >= 4 && strcmp(out + n - 4, "\r\n\r\n") == 0)
+			return;
+	}
+	cr_assert_fail("HTTP answer too long");
+}
+
+/* The check endpoint also speaks HTTP/1.1 on the same socket (nginx keeps
+ * HTTP upstream connections for auth subrequests), one connection serving
+ * several checks. */
+Test(fcgi, http_checks_share_a_kept_connection)
+{
+	struct ag_client c;
+	struct ag_user u;
+	char *cookie, head[2048];
+	int fd = ag_fcgi_connect(ag_env("AUTHGATE_TEST_FCGI"));
+
+	ag_client_init(&c);
+	ag_user_new(&u, "http");
+	ag_login_ok(&c, u.name, u.password);
+	cookie = ag_strf("%s=%s", AG_SESSION_COOKIE, ag_session(&c));
+
+	http_check(fd, NULL, head, sizeof(head));
+	cr_expect(strncmp(head, "HTTP/1.1 401 ", 13) == 0, "%s", head);
+	cr_expect_not_null(strstr(head, "Content-Length: 0\r\n"), "%s", head);
+	for (int i = 0; i < 3; i++) {
+		http_check(fd, cookie, head, sizeof(head));
+		cr_expect(strncmp(head, "HTTP/1.1 200 ", 13) == 0, "%s", head);
+		cr_expect_not_null(strstr(head, u.name), "%s", head);
+		cr_expect_null(strstr(head, "Connection: close"), "%s", head);
+	}
+	/* The same connection then carries a FastCGI request. */
+	ag_fcgi_send_request(fd, 1, true, healthz);
+	expect_healthz(fd, 1, "FastCGI after HTTP");
+	close(fd);
+	free(cookie);
+	ag_client_free(&c);
+}
+
+Test(fcgi, http_smuggling_shapes_are_refused)
+{
+	static const char *const bad[] = {
+		"GET /auth/check HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n",
+		"GET /auth/check HTTP/1.1\r\nHost : a\r\n\r\n",
+		"GET /auth/check HTTP/1.1\nHost: a\n\n",
+		"GET /auth/check HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\n"
+		"Cookie: b=2\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = ag_fcgi_connect(ag_env("AUTHGATE_TEST_FCGI"));
+		char answer[512];
+
+		ag_send_bytes(fd, bad[i], strlen(bad[i]));
+		cr_expect(read_until_closed(fd, answer, sizeof(answer)),
+			  "case %zu: connection kept", i);
+		cr_expect(strncmp(answer, "HTTP/1.1 400 ", 13) == 0,
+			  "case %zu: %s", i, answer);
+		close(fd);
+	}
+}
+
 Test(fcgi, garbage_closes_only_that_connection)
 {
-	static const uint8_t garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	/* Neither a FastCGI record (first byte 1) nor HTTP. */
+	static const uint8_t garbage[] = "\x7fnot a protocol\r\n\r\n";
 	int bad = ag_fcgi_connect(ag_env("AUTHGATE_TEST_FCGI")), good;
 	struct ag_bytes b = {0};
+	char answer[512];
 
 	ag_send_bytes(bad, garbage, sizeof(garbage) - 1);
-	cr_expect(ag_peer_closed(bad), "garbage was not refused");
+	cr_expect(read_until_closed(bad, answer, sizeof(answer)),
+		  "garbage was not refused");
+	cr_expect(strncmp(answer, "HTTP/1.1 400 ", 13) == 0, "%s", answer);
 	close(bad);
 
 	/* Params whose lengths run past the record: refused, not crashed. */

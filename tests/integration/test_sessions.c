@@ -331,6 +331,11 @@ Test(expiry, reauthentication_refreshes_the_same_session)
 	char *session, *token, *body, *username, *reauth;
 
 	ag_user_new(&u, "ex_reauth");
+	/* A session authenticated before the last password change is void:
+	 * make the password older, so that only freshness is at stake. */
+	ag_sql_exec("UPDATE authgate.users SET password_changed_at = now() - "
+		    "interval '1 day' WHERE id = $1",
+		    1, u.id);
 	ag_client_init(&c);
 	ag_login_ok(&c, u.name, u.password);
 	session = strdup(ag_session(&c));
