@@ -25,7 +25,6 @@ static const struct {
 	{"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
 	{"AUTHGATE_REQUIRE_ROLE", offsetof(struct request, require_role)},
 	{"AUTHGATE_FRESH", offsetof(struct request, fresh)},
-	{"AUTHGATE_BASIC", offsetof(struct request, basic)},
 	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
 	{"AUTHGATE_REASON", offsetof(struct request, reason)},
 };
@@ -61,7 +60,6 @@ static const struct {
 	{"Authorization", offsetof(struct request, authorization)},
 	{"X-Authgate-Require-Role", offsetof(struct request, require_role)},
 	{"X-Authgate-Fresh", offsetof(struct request, fresh)},
-	{"X-Authgate-Basic", offsetof(struct request, basic)},
 	{"X-Authgate-Passive", offsetof(struct request, passive)},
 };
 

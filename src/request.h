@@ -36,7 +36,6 @@ struct request {
 	struct str authorization;
 	struct str require_role;
 	struct str fresh;
-	struct str basic;
 	struct str passive;
 	struct str reason; /* why /auth/check refused, in @authgate_login */
 	struct str body;
