@@ -94,6 +94,16 @@ static const struct option_def options[] = {
 	 NULL, NULL},
 	{"db-timeout", OPT_LONG, LONG_FIELD(db_timeout), 1, 300, "5",
 	 "seconds allowed for a database connect or statement", NULL, NULL},
+	{"login-max-failures", OPT_LONG, LONG_FIELD(login_max_failures), 0,
+	 1000000, "5", "failed logins of one account before it is locked "
+	 "(0: no limit)", NULL, NULL},
+	{"login-max-address-failures", OPT_LONG,
+	 LONG_FIELD(login_max_address_failures), 0, 1000000, "20",
+	 "failed logins from one client address before it is locked "
+	 "(0: no limit)", NULL, NULL},
+	{"login-lockout", OPT_LONG, LONG_FIELD(login_lockout), 1, 31536000,
+	 "900", "seconds: failures count until this long passes without one, "
+	 "and a lock lasts this long after the last failure", NULL, NULL},
 	{"session-protection", OPT_STRING, STR_FIELD(session_protection_name), 0,
 	 0, "basic", "when a session comes from another browser or network: "
 	 "basic marks it not fresh, strong ends it, off ignores it",
@@ -122,6 +132,9 @@ void config_defaults(struct config *cfg)
 	cfg->session_lifetime = 43200;
 	cfg->remember_lifetime = 2592000;
 	cfg->db_timeout = 5;
+	cfg->login_max_failures = 5;
+	cfg->login_max_address_failures = 20;
+	cfg->login_lockout = 900;
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;

@@ -13,12 +13,6 @@
 #include "validate.h"
 
 #define LOGIN_BODY_MAX (16 * 1024) /* matches client_max_body_size */
-/* Brute-force regulation: this many failures without a quiet window lock
- * the account (or the client address) until the window has passed since
- * the last one. */
-#define THROTTLE_WINDOW_SECONDS (15 * 60)
-#define THROTTLE_MAX_USER_FAILURES 5
-#define THROTTLE_MAX_ADDR_FAILURES 20
 #define FIELD_MAX (PASSWORD_MAX_LEN + 1)
 
 static const char generic_failure[] = "Invalid username or password.";
@@ -320,9 +314,14 @@ void handle_login_post(const struct request *req, struct response *resp,
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
 	handler_client_info(req, &client);
+	/* Brute-force regulation: --login-max-failures without a quiet
+	 * --login-lockout lock the account (or the address) until that long
+	 * after the last failure. */
 	if (db_login_throttle(ctx->db, form.username, client.addr, client.agent,
-			      THROTTLE_WINDOW_SECONDS, THROTTLE_MAX_USER_FAILURES,
-			      THROTTLE_MAX_ADDR_FAILURES, &retry_after) != DB_OK) {
+			      ctx->cfg->login_lockout,
+			      ctx->cfg->login_max_failures,
+			      ctx->cfg->login_max_address_failures,
+			      &retry_after) != DB_OK) {
 		resp->status = 503;
 		pages_message(resp, "Try again later",
 			      "Signing in is not possible right now.");
