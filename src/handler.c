@@ -42,6 +42,14 @@ void handler_client_info(const struct request *req, struct client_info *out)
 	}
 }
 
+void handler_fingerprint(const struct request *req, uint8_t out[SHA256_LEN])
+{
+	session_fingerprint(req->user_agent.ptr ? req->user_agent.ptr : "",
+			    req->user_agent.len,
+			    req->remote_addr.ptr ? req->remote_addr.ptr : "",
+			    req->remote_addr.len, out);
+}
+
 void handler_json_error(struct response *resp, int status, const char *code,
 			const char *message)
 {
@@ -118,10 +126,7 @@ static enum auth_result protect_session(const struct request *req,
 
 	if (mode == PROTECTION_OFF || !id->has_fingerprint)
 		return AUTH_OK;
-	session_fingerprint(req->user_agent.ptr ? req->user_agent.ptr : "",
-			    req->user_agent.len,
-			    req->remote_addr.ptr ? req->remote_addr.ptr : "",
-			    req->remote_addr.len, fingerprint);
+	handler_fingerprint(req, fingerprint);
 	if (crypto_equal(fingerprint, id->fingerprint, SHA256_LEN))
 		return AUTH_OK;
 	if (mode == PROTECTION_STRONG || !id->stale) {

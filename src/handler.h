@@ -69,6 +69,9 @@ struct client_info {
 
 void handler_client_info(const struct request *req, struct client_info *out);
 
+/* The session-protection fingerprint of the requesting client. */
+void handler_fingerprint(const struct request *req, uint8_t out[SHA256_LEN]);
+
 /*
  * Gives the form token for this browser's CSRF cookie, issuing a new
  * cookie (Set-Cookie on `resp`) when it has none or a malformed one.

@@ -57,25 +57,16 @@ static void login_page(const struct request *req, struct response *resp,
 	login_page_with(req, resp, ctx, message, username, next, false);
 }
 
-static bool wants_reauth(const struct request *req)
+/* Whether a query string or form body carries reauth=1: a link to the
+ * re-authentication form, or a post from it. */
+static bool reauth_flag(struct str fields)
 {
 	char value[8];
 	size_t len;
 
-	return req->query.ptr != NULL &&
-	       form_get(req->query.ptr, req->query.len, "reauth", value,
-			sizeof(value), &len) == PARSE_OK &&
-	       strcmp(value, "1") == 0;
-}
-
-/* Whether a login post came from the re-authentication form. */
-static bool posted_reauth(const struct request *req)
-{
-	char value[8];
-	size_t len;
-
-	return form_get(req->body.ptr ? req->body.ptr : "", req->body.len,
-			"reauth", value, sizeof(value), &len) == PARSE_OK &&
+	return fields.ptr != NULL &&
+	       form_get(fields.ptr, fields.len, "reauth", value, sizeof(value),
+			&len) == PARSE_OK &&
 	       strcmp(value, "1") == 0;
 }
 
@@ -100,7 +91,7 @@ void handle_login_form(const struct request *req, struct response *resp,
 	resp->status = 200;
 	/* Sent back for a fresh password (Flask-Login's needs_refresh): the
 	 * signed-in user only has to type the password. */
-	if (wants_reauth(req) &&
+	if (reauth_flag(req->query) &&
 	    handler_current_session(req, ctx, false, hash, &id) == AUTH_OK) {
 		login_page_with(req, resp, ctx,
 				"Please reauthenticate to access this page.",
@@ -283,7 +274,7 @@ static enum db_result reauthenticate(const struct request *req,
 
 	/* Only from the re-authentication form: any other login makes a new
 	 * token, as every login must. */
-	if (!posted_reauth(req) ||
+	if (!reauth_flag(req->body) ||
 	    handler_current_session(req, ctx, false, hash, &current) != AUTH_OK ||
 	    current.user_id != user_id)
 		return DB_NOT_FOUND;
@@ -360,10 +351,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	}
 	if (verdict == PASSWORD_MATCH_REHASH)
 		upgrade_hash(req, ctx, &user, &form);
-	session_fingerprint(req->user_agent.ptr ? req->user_agent.ptr : "",
-			    req->user_agent.len,
-			    req->remote_addr.ptr ? req->remote_addr.ptr : "",
-			    req->remote_addr.len, fingerprint);
+	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:
 		response_header(resp, "Location", form.next, strlen(form.next));

@@ -42,6 +42,7 @@ void handle_logout_post(const struct request *req, struct response *resp,
 {
 	char token[CSRF_TOKEN_LEN + 2], all[4];
 	struct client_info client;
+	bool everywhere;
 	const char *body = req->body.ptr ? req->body.ptr : "";
 	size_t token_len = 0, all_len;
 	uint8_t hash[SHA256_LEN];
@@ -65,9 +66,10 @@ void handle_logout_post(const struct request *req, struct response *resp,
 		return;
 	}
 	r = form_get(body, req->body.len, "all", all, sizeof(all), &all_len);
+	everywhere = r == PARSE_OK && strcmp(all, "1") == 0;
 	handler_client_info(req, &client);
 	if (handler_session_hash(req, ctx, hash)) {
-		if (db_logout(ctx->db, hash, r == PARSE_OK && strcmp(all, "1") == 0,
+		if (db_logout(ctx->db, hash, everywhere,
 			      client.addr, client.agent) != DB_OK) {
 			/* The session must not outlive a logout the user saw
 			 * succeed: report the failure instead. */
@@ -78,7 +80,7 @@ void handle_logout_post(const struct request *req, struct response *resp,
 			return;
 		}
 		log_msg(LOG_INFO, req->id, "logout all=%d",
-			r == PARSE_OK && strcmp(all, "1") == 0);
+			everywhere);
 		/* This daemon forgets at once; the others hear of it by
 		 * NOTIFY. */
 		if (ctx->cache != NULL)

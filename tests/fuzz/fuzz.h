@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redirect.h"
+
 /* The entry point libFuzzer calls once per input (declared for
  * -Wmissing-prototypes). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -77,6 +79,19 @@ static inline size_t fuzz_count(const char *s, size_t len, char c)
 	for (i = 0; i < len; i++)
 		n += s[i] == c;
 	return n;
+}
+
+/* Aborts unless `t` satisfies everything a local redirect target must
+ * (redirect.h): a path, not "//" nor "/\\", printable ASCII only. */
+static inline void fuzz_assert_local_target(const char *t, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)t;
+
+	FUZZ_ASSERT(len >= 1 && len <= REDIRECT_MAX_LEN);
+	FUZZ_ASSERT(p[0] == '/');
+	FUZZ_ASSERT(len < 2 || (p[1] != '/' && p[1] != '\\'));
+	for (size_t i = 0; i < len; i++)
+		FUZZ_ASSERT(p[i] >= 0x21 && p[i] < 0x7f);
 }
 
 #endif

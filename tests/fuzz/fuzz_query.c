@@ -17,18 +17,6 @@
 
 #define NEXT_CAP (REDIRECT_MAX_LEN + 1)
 
-static void assert_local(const char *t, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)t;
-	size_t i;
-
-	FUZZ_ASSERT(len >= 1 && len <= REDIRECT_MAX_LEN);
-	FUZZ_ASSERT(p[0] == '/');
-	FUZZ_ASSERT(len < 2 || (p[1] != '/' && p[1] != '\\'));
-	for (i = 0; i < len; i++)
-		FUZZ_ASSERT(p[i] >= 0x21 && p[i] < 0x7f);
-}
-
 /* Reads "next" from `query` (exact copy) into an exact NEXT_CAP buffer. */
 static char *get_next(const char *query, size_t len, enum parse_result *r,
 		      size_t *next_len)
@@ -77,14 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	next = get_next(query, size, &r, &next_len);
 	if (r == PARSE_OK && redirect_is_local(next, next_len)) {
-		assert_local(next, next_len);
+		fuzz_assert_local_target(next, next_len);
 		check_round_trip(next, next_len);
 	}
 	free(next);
 
 	/* The raw input as a target (what /auth/check encodes). */
 	if (redirect_is_local(query, size)) {
-		assert_local(query, size);
+		fuzz_assert_local_target(query, size);
 		check_round_trip(query, size);
 	}
 	free(query);
