@@ -1,5 +1,5 @@
-/* The identity endpoints: check (auth_request), unauthorized, whoami,
- * healthz. */
+/* The identity endpoints: check (auth_request), the FastCGI authorizer
+ * role, unauthorized, whoami, healthz. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,46 +59,67 @@ static bool parse_fresh(struct str s, long *seconds)
 	return *end == '\0' && end != text && *seconds > 0;
 }
 
-void handle_check(const struct request *req, struct response *resp,
-		  struct handler_ctx *ctx)
+/*
+ * The decision behind /auth/check and the FastCGI authorizer: 200 with
+ * `id` filled, 401 (`*stale` when only the password is too old), 403, or
+ * 500/503 when the check cannot be made (always a refusal).
+ */
+static int check_status(const struct request *req, struct handler_ctx *ctx,
+			struct identity *id, bool *stale)
 {
-	struct identity id;
-	char user_id[24];
 	long fresh;
 
+	*stale = false;
 	if (!parse_fresh(req->fresh, &fresh)) {
 		log_msg(LOG_ERROR, req->id,
 			"$authgate_fresh must be a number of seconds");
-		resp->status = 500;
-		return;
+		return 500;
 	}
-	switch (handler_identify(req, ctx, !str_eq(req->passive, "on"), &id)) {
+	switch (handler_identify(req, ctx, !str_eq(req->passive, "on"), id)) {
 	case AUTH_ERROR:
 		/* Fail closed: nginx turns this into a 500, never a pass. */
-		resp->status = 503;
-		return;
+		return 503;
 	case AUTH_NONE:
-		resp->status = 401;
-		return;
+		return 401;
 	case AUTH_OK:
 		break;
 	}
 	if (fresh > 0 &&
-	    (id.stale || (int64_t)time(NULL) - id.authenticated_at > fresh)) {
+	    (id->stale || (int64_t)time(NULL) - id->authenticated_at > fresh)) {
+		*stale = true;
+		return 401;
+	}
+	if (!has_any_role(id->roles, req->require_role))
+		return 403;
+	return 200;
+}
+
+/* The four identity fields under the names a server expects them. */
+static void identity_headers(struct response *resp, const struct identity *id,
+			     const char *const names[4])
+{
+	char user_id[24];
+
+	snprintf(user_id, sizeof(user_id), "%" PRId64, id->user_id);
+	response_header(resp, names[0], id->username, strlen(id->username));
+	response_header(resp, names[1], user_id, strlen(user_id));
+	response_header(resp, names[2], id->email, strlen(id->email));
+	response_header(resp, names[3], id->roles, strlen(id->roles));
+}
+
+void handle_check(const struct request *req, struct response *resp,
+		  struct handler_ctx *ctx)
+{
+	static const char *const names[4] = {"X-Auth-User", "X-Auth-User-Id",
+					     "X-Auth-Email", "X-Auth-Roles"};
+	struct identity id;
+	bool stale;
+
+	resp->status = check_status(req, ctx, &id, &stale);
+	if (stale)
 		response_header(resp, "X-Authgate-Reason", "stale", 5);
-		resp->status = 401;
-		return;
-	}
-	if (!has_any_role(id.roles, req->require_role)) {
-		resp->status = 403;
-		return;
-	}
-	snprintf(user_id, sizeof(user_id), "%" PRId64, id.user_id);
-	resp->status = 200;
-	response_header(resp, "X-Auth-User", id.username, strlen(id.username));
-	response_header(resp, "X-Auth-User-Id", user_id, strlen(user_id));
-	response_header(resp, "X-Auth-Email", id.email, strlen(id.email));
-	response_header(resp, "X-Auth-Roles", id.roles, strlen(id.roles));
+	if (resp->status == 200)
+		identity_headers(resp, &id, names);
 }
 
 /* Browsers announce HTML in Accept; API clients do not. */
@@ -108,17 +129,17 @@ static bool wants_html(struct str accept)
 	       memmem(accept.ptr, accept.len, "text/html", 9) != NULL;
 }
 
-void handle_unauthorized(const struct request *req, struct response *resp,
-			 struct handler_ctx *ctx)
+/* What a refused client gets: browsers the login page, others 401 JSON. */
+static void refuse_unauthenticated(const struct request *req,
+				   struct response *resp, bool stale)
 {
 	static const char prefix[] = "/auth/login?next=";
 	/* Refused for staleness: the login page asks for the password again
 	 * and refreshes the same session. */
-	const char *reauth = str_eq(req->reason, "stale") ? "&reauth=1" : "";
+	const char *reauth = stale ? "&reauth=1" : "";
 	char location[sizeof(prefix) + 3 * REDIRECT_MAX_LEN + 16];
 	size_t encoded_len;
 
-	(void)ctx;
 	if (!wants_html(req->accept)) {
 		response_header(resp, "WWW-Authenticate",
 				"Bearer realm=\"authgate\"", 23);
@@ -140,6 +161,63 @@ void handle_unauthorized(const struct request *req, struct response *resp,
 		snprintf(location, sizeof(location), "%s%%2F%s", prefix, reauth);
 	response_header(resp, "Location", location, strlen(location));
 	response_header(resp, "Cache-Control", "no-store", 8);
+}
+
+void handle_unauthorized(const struct request *req, struct response *resp,
+			 struct handler_ctx *ctx)
+{
+	(void)ctx;
+	refuse_unauthenticated(req, resp, str_eq(req->reason, "stale"));
+}
+
+/*
+ * The FastCGI authorizer role (lighttpd's mod_fastcgi, Apache's
+ * mod_authnz_fcgi): the server grants access on 200 and passes the
+ * Variable-* headers to the application as environment variables; any
+ * other answer goes to the client as it is, so it carries what nginx's
+ * @authgate_login would have sent.
+ */
+void handle_authorize(const struct request *req, struct response *resp,
+		      struct handler_ctx *ctx)
+{
+	static const char *const names[4] = {
+		"Variable-AUTH_USER", "Variable-AUTH_USER_ID",
+		"Variable-AUTH_EMAIL", "Variable-AUTH_ROLES"};
+	struct identity id;
+	bool stale;
+
+	/* Apache's split authn/authz phases would take the user name from
+	 * HTTP Basic, not from this answer: refuse rather than let a client
+	 * choose who it is. */
+	if (req->apache_role.ptr != NULL) {
+		log_msg(LOG_ERROR, req->id,
+			"FCGI_APACHE_ROLE is set: define the provider as "
+			"authnz and use AuthnzFcgiCheckAuthnProvider");
+		handler_json_error(resp, 500, "misconfigured",
+				   "the authorizer is misconfigured");
+		return;
+	}
+	switch (check_status(req, ctx, &id, &stale)) {
+	case 200:
+		resp->status = 200;
+		identity_headers(resp, &id, names);
+		return;
+	case 401:
+		refuse_unauthenticated(req, resp, stale);
+		return;
+	case 403:
+		handler_json_error(resp, 403, "forbidden",
+				   "a role this page requires is missing");
+		return;
+	case 503:
+		handler_json_error(resp, 503, "unavailable",
+				   "the session store is unavailable");
+		return;
+	default:
+		handler_json_error(resp, 500, "misconfigured",
+				   "the authorizer is misconfigured");
+		return;
+	}
 }
 
 static void json_time(struct buf *out, int64_t t)

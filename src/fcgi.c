@@ -16,6 +16,16 @@ enum parse_result fcgi_parse_header(const uint8_t *buf, size_t len,
 	return PARSE_OK;
 }
 
+enum parse_result fcgi_parse_begin_request(const uint8_t *content, size_t len,
+					   struct fcgi_begin_request *out)
+{
+	if (len < sizeof(FCGI_BeginRequestBody))
+		return PARSE_INVALID;
+	out->role = (uint16_t)(content[0] << 8 | content[1]);
+	out->keep_conn = content[2] & FCGI_KEEP_CONN;
+	return PARSE_OK;
+}
+
 /* Lengths below 128 take one byte; longer ones four with the top bit set. */
 static enum parse_result read_length(const uint8_t *buf, size_t len,
 				     size_t *pos, size_t *out)

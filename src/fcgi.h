@@ -8,6 +8,7 @@
 #define AUTHGATE_FCGI_H
 
 #include <fastcgi.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,21 @@ struct fcgi_header {
  */
 enum parse_result fcgi_parse_header(const uint8_t *buf, size_t len,
 				    struct fcgi_header *out) AG_MUST_CHECK;
+
+/* The body of a BEGIN_REQUEST record. */
+struct fcgi_begin_request {
+	uint16_t role;  /* FCGI_RESPONDER, FCGI_AUTHORIZER, FCGI_FILTER, ... */
+	bool keep_conn; /* the server keeps the connection after the request */
+};
+
+/*
+ * Parses a BEGIN_REQUEST body (`len` bytes of content). PARSE_INVALID when
+ * shorter than the 8 bytes the specification fixes. The role is returned
+ * as sent, known or not: the caller refuses the ones it does not play.
+ */
+enum parse_result fcgi_parse_begin_request(const uint8_t *content, size_t len,
+					   struct fcgi_begin_request *out)
+	AG_MUST_CHECK;
 
 /*
  * Reads the name-value pair at `*pos` in a complete PARAMS stream `buf`

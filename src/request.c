@@ -27,6 +27,7 @@ static const struct {
 	{"AUTHGATE_FRESH", offsetof(struct request, fresh)},
 	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
 	{"AUTHGATE_REASON", offsetof(struct request, reason)},
+	{"FCGI_APACHE_ROLE", offsetof(struct request, apache_role)},
 };
 
 void request_set_param(struct request *req, const char *name, size_t name_len,

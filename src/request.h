@@ -20,6 +20,9 @@ struct str {
  */
 struct request {
 	uint64_t id; /* per-daemon sequence number, for log lines */
+	/* FastCGI role AUTHORIZER (lighttpd, Apache): the request is a check
+	 * whatever its endpoint, answered the way that role is. */
+	bool authorizer;
 	struct str endpoint;
 	struct str method;
 	struct str request_uri;
@@ -38,6 +41,7 @@ struct request {
 	struct str fresh;
 	struct str passive;
 	struct str reason; /* why /auth/check refused, in @authgate_login */
+	struct str apache_role; /* mod_authnz_fcgi's phase, when split */
 	struct str body;
 };
 

@@ -58,6 +58,8 @@ static void handle_get_or_post(const struct request *req,
 
 struct route router_find(const struct request *req)
 {
+	if (req->authorizer)
+		return (struct route){handle_authorize, false};
 	for (size_t i = 0; i < AG_ARRAY_LEN(routes); i++) {
 		if (!str_eq(req->endpoint, routes[i].endpoint))
 			continue;

@@ -14,7 +14,8 @@ struct route {
 };
 
 /*
- * Returns the route for `req`. Unknown endpoints and methods get routes
+ * Returns the route for `req`: the authorizer for a request in the
+ * FastCGI AUTHORIZER role, else by endpoint and method. Unknown endpoints and methods get routes
  * whose handlers answer 404 and 405.
  */
 struct route router_find(const struct request *req);

@@ -437,9 +437,10 @@ static bool handle_record(struct worker *w, struct conn *c,
 		return true;
 	}
 	if (h->type == FCGI_BEGIN_REQUEST) {
-		uint16_t role;
+		struct fcgi_begin_request begin;
 
-		if (h->content_length < 8) {
+		if (fcgi_parse_begin_request(content, h->content_length,
+					     &begin) != PARSE_OK) {
 			close_conn(w, c);
 			return false;
 		}
@@ -448,8 +449,8 @@ static bool handle_record(struct worker *w, struct conn *c,
 						FCGI_CANT_MPX_CONN);
 			return true;
 		}
-		role = (uint16_t)(content[0] << 8 | content[1]);
-		if (role != FCGI_RESPONDER) {
+		if (begin.role != FCGI_RESPONDER &&
+		    begin.role != FCGI_AUTHORIZER) {
 			fcgi_append_end_request(&c->out, h->request_id, 0,
 						FCGI_UNKNOWN_ROLE);
 			return true;
@@ -457,7 +458,8 @@ static bool handle_record(struct worker *w, struct conn *c,
 		c->active = true;
 		w->busy++;
 		c->request_id = h->request_id;
-		c->keep_conn = content[2] & FCGI_KEEP_CONN;
+		c->keep_conn = begin.keep_conn;
+		c->req.authorizer = begin.role == FCGI_AUTHORIZER;
 		return true;
 	}
 	if (!c->active || h->request_id != c->request_id)
@@ -474,6 +476,18 @@ static bool handle_record(struct worker *w, struct conn *c,
 	case FCGI_PARAMS:
 		if (h->content_length == 0) {
 			c->params_done = true;
+			/* An authorizer gets no request body: Apache sends no
+			 * STDIN at all, lighttpd an empty one, ignored here as
+			 * a record of an ended request. */
+			if (c->req.authorizer) {
+				if (c->params.failed) {
+					reply_status(w, c, 400,
+						     "incomplete FastCGI request");
+					return false;
+				}
+				dispatch(w, c);
+				return false;
+			}
 		} else if (c->params.len + h->content_length > PARAMS_MAX) {
 			reply_status(w, c, 431, "request headers too large");
 			return false;

@@ -19,6 +19,9 @@
 #define FCGI_STDOUT 6
 #define FCGI_STDERR 7
 #define FCGI_RESPONDER 1
+#define FCGI_AUTHORIZER 2
+#define FCGI_FILTER 3
+#define FCGI_UNKNOWN_ROLE 3 /* END_REQUEST protocol status */
 #define FCGI_KEEP_CONN 1
 #define FCGI_HEADER_LEN 8
 

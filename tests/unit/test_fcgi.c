@@ -170,3 +170,48 @@ Test(fcgi, end_request_record)
 	cr_assert_eq(body[4], FCGI_CANT_MPX_CONN);
 	buf_free(&b);
 }
+
+Test(fcgi, begin_request_roles_and_keep_conn)
+{
+	static const struct {
+		uint8_t bytes[8];
+		uint16_t role;
+		bool keep_conn;
+	} cases[] = {
+		{{0, FCGI_RESPONDER, 0, 0, 0, 0, 0, 0}, FCGI_RESPONDER, false},
+		{{0, FCGI_RESPONDER, FCGI_KEEP_CONN, 0, 0, 0, 0, 0},
+		 FCGI_RESPONDER, true},
+		/* lighttpd's authorizer: flags 0, the connection is closed. */
+		{{0, FCGI_AUTHORIZER, 0, 0, 0, 0, 0, 0}, FCGI_AUTHORIZER, false},
+		{{0, FCGI_FILTER, 0, 0, 0, 0, 0, 0}, FCGI_FILTER, false},
+		/* Unknown roles come back as sent, high byte included. */
+		{{0x01, 0x02, 0, 0, 0, 0, 0, 0}, 0x0102, false},
+		/* Only the low bit of flags is defined; others are ignored. */
+		{{0, FCGI_AUTHORIZER, 0xfe, 0, 0, 0, 0, 0}, FCGI_AUTHORIZER, false},
+		{{0, FCGI_AUTHORIZER, 0xff, 0, 0, 0, 0, 0}, FCGI_AUTHORIZER, true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fcgi_begin_request begin = {0};
+
+		cr_assert_eq(fcgi_parse_begin_request(cases[i].bytes, 8, &begin),
+			     PARSE_OK, "case %zu", i);
+		cr_assert_eq(begin.role, cases[i].role, "case %zu", i);
+		cr_assert_eq(begin.keep_conn, cases[i].keep_conn, "case %zu", i);
+	}
+}
+
+Test(fcgi, begin_request_shorter_than_eight_bytes_is_invalid)
+{
+	const uint8_t bytes[16] = {0, FCGI_AUTHORIZER, FCGI_KEEP_CONN};
+	struct fcgi_begin_request begin;
+
+	for (size_t len = 0; len < 8; len++)
+		cr_assert_eq(fcgi_parse_begin_request(bytes, len, &begin),
+			     PARSE_INVALID, "%zu bytes", len);
+	/* A longer body is allowed; the extra bytes are not read. */
+	cr_assert_eq(fcgi_parse_begin_request(bytes, sizeof(bytes), &begin),
+		     PARSE_OK);
+	cr_assert_eq(begin.role, FCGI_AUTHORIZER);
+	cr_assert(begin.keep_conn);
+}
