@@ -37,6 +37,10 @@ install(FILES sql/install.sql
 install(FILES nginx/authgate.conf nginx/authgate-proxy-headers.conf
   nginx/example.conf
   DESTINATION ${CMAKE_INSTALL_DATADIR}/authgate/nginx)
+install(FILES deploy/lighttpd/authgate.conf deploy/lighttpd/example.conf
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/authgate/lighttpd)
+install(FILES deploy/apache/authgate.conf deploy/apache/example.conf
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/authgate/apache)
 install(DIRECTORY nginx/demo/
   DESTINATION ${CMAKE_INSTALL_DATADIR}/authgate/demo)
 install(FILES deploy/systemd/authgate.env.example

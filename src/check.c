@@ -186,13 +186,18 @@ void handle_authorize(const struct request *req, struct response *resp,
 	struct identity id;
 	bool stale;
 
-	/* Apache's split authn/authz phases would take the user name from
-	 * HTTP Basic, not from this answer: refuse rather than let a client
-	 * choose who it is. */
-	if (req->apache_role.ptr != NULL) {
+	/* mod_authnz_fcgi's check_user_id mode (AuthnzFcgiCheckAuthnProvider
+	 * with UserExpr) is the one where the server takes the user from this
+	 * answer. As a Require provider (FCGI_APACHE_ROLE AUTHORIZER) or an
+	 * AuthBasicProvider (which sends the password) it keeps the HTTP
+	 * Basic user name: refuse rather than let a client choose who it is. */
+	if ((req->apache_role.ptr != NULL &&
+	     !str_eq(req->apache_role, "AUTHENTICATOR")) ||
+	    req->remote_passwd.ptr != NULL) {
 		log_msg(LOG_ERROR, req->id,
-			"FCGI_APACHE_ROLE is set: define the provider as "
-			"authnz and use AuthnzFcgiCheckAuthnProvider");
+			"mod_authnz_fcgi: use AuthnzFcgiCheckAuthnProvider "
+			"with UserExpr, not Require or AuthBasicProvider, and "
+			"no AuthType Basic");
 		handler_json_error(resp, 500, "misconfigured",
 				   "the authorizer is misconfigured");
 		return;

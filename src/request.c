@@ -28,6 +28,7 @@ static const struct {
 	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
 	{"AUTHGATE_REASON", offsetof(struct request, reason)},
 	{"FCGI_APACHE_ROLE", offsetof(struct request, apache_role)},
+	{"REMOTE_PASSWD", offsetof(struct request, remote_passwd)},
 };
 
 void request_set_param(struct request *req, const char *name, size_t name_len,

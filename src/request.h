@@ -41,7 +41,8 @@ struct request {
 	struct str fresh;
 	struct str passive;
 	struct str reason; /* why /auth/check refused, in @authgate_login */
-	struct str apache_role; /* mod_authnz_fcgi's phase, when split */
+	struct str apache_role; /* mod_authnz_fcgi's phase */
+	struct str remote_passwd; /* an authorizer sent HTTP Basic's password */
 	struct str body;
 };
 

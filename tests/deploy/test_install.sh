@@ -23,6 +23,10 @@ expected=(
   share/authgate/nginx/authgate.conf
   share/authgate/nginx/authgate-proxy-headers.conf
   share/authgate/nginx/example.conf
+  share/authgate/lighttpd/authgate.conf
+  share/authgate/lighttpd/example.conf
+  share/authgate/apache/authgate.conf
+  share/authgate/apache/example.conf
   share/authgate/examples/authgate.env.example
   share/authgate/examples/authgate-spawn-fcgi.sh
   share/man/man1/authgate.1

@@ -47,6 +47,17 @@ static bool has(const char *out, const char *needle)
 	return strstr(out, needle) != NULL;
 }
 
+/* authorize() that must answer `status` (the line's start, "Status: 200"). */
+static char *authorize_expect(const char *const *pairs, bool stdin_record,
+			      const char *status)
+{
+	char *out = authorize(pairs, stdin_record);
+
+	cr_assert(strncmp(out, status, strlen(status)) == 0,
+		  "expected %s: %s", status, out);
+	return out;
+}
+
 /* A session of a fresh user, logged in through nginx; `cookie` gets the
  * HTTP_COOKIE value, freed by the caller. */
 static void logged_in(struct ag_user *u, char **cookie)
@@ -68,9 +79,8 @@ Test(authorizer, browser_without_session_is_sent_to_login)
 		"HTTP_ACCEPT", "text/html,application/xhtml+xml",
 		NULL,
 	};
-	char *out = authorize(params, true);
+	char *out = authorize_expect(params, true, "Status: 302");
 
-	cr_assert(strncmp(out, "Status: 302", 11) == 0, "%s", out);
 	cr_expect(has(out, "Location: /auth/login?next=%2Faccount%2Fpage%3Ftab%3D1\r\n"),
 		  "%s", out);
 	cr_expect(!has(out, "Variable-"), "%s", out);
@@ -88,9 +98,8 @@ Test(authorizer, api_client_without_session_gets_401_json)
 		"HTTP_ACCEPT", "application/json",
 		NULL,
 	};
-	char *out = authorize(params, true);
+	char *out = authorize_expect(params, true, "Status: 401");
 
-	cr_assert(strncmp(out, "Status: 401", 11) == 0, "%s", out);
 	cr_expect(has(out, "WWW-Authenticate: Bearer realm=\"authgate\""), "%s", out);
 	cr_expect(has(out, "\"error\":\"unauthorized\""), "%s", out);
 	free(out);
@@ -111,9 +120,8 @@ Test(authorizer, session_gives_identity_as_variables)
 		};
 
 		/* Apache's shape: no STDIN record at all. */
-		out = authorize(params, false);
+		out = authorize_expect(params, false, "Status: 200");
 	}
-	cr_assert(strncmp(out, "Status: 200", 11) == 0, "%s", out);
 	line = ag_strf("Variable-AUTH_USER: %s\r\n", u.name);
 	cr_expect(has(out, line), "%s", out);
 	free(line);
@@ -143,13 +151,11 @@ Test(authorizer, role_requirement_from_a_param)
 			NULL,
 		};
 
-		out = authorize(params, true);
-		cr_assert(strncmp(out, "Status: 403", 11) == 0, "%s", out);
+		out = authorize_expect(params, true, "Status: 403");
 		cr_expect(!has(out, "Variable-"), "%s", out);
 		free(out);
 		ag_sql_exec("SELECT authgate.grant_role($1, 'ops')", 1, u.name);
-		out = authorize(params, true);
-		cr_assert(strncmp(out, "Status: 200", 11) == 0, "%s", out);
+		out = authorize_expect(params, true, "Status: 200");
 		cr_expect(has(out, "Variable-AUTH_ROLES: ops\r\n"), "%s", out);
 		free(out);
 	}
@@ -173,39 +179,91 @@ Test(authorizer, bearer_token_is_accepted)
 			NULL,
 		};
 
-		out = authorize(params, true);
+		out = authorize_expect(params, true, "Status: 200");
 	}
-	cr_assert(strncmp(out, "Status: 200", 11) == 0, "%s", out);
 	cr_expect(has(out, u.name), "%s", out);
 	free(out);
 	free(auth);
 	free(token);
 }
 
-Test(authorizer, split_apache_phases_are_refused)
+/* Sends the check as mod_authnz_fcgi does in `apache_role`'s phase and
+ * expects `status`. */
+static char *authorize_apache(const char *cookie, const char *apache_role,
+			      const char *status)
 {
-	/* With FCGI_APACHE_ROLE set, Apache would take the user from HTTP
-	 * Basic: a valid session must not vouch for a name the client
-	 * chose. */
+	const char *const params[] = {
+		"REQUEST_URI", "/account/",
+		"HTTP_COOKIE", cookie,
+		"FCGI_ROLE", "AUTHORIZER",
+		"FCGI_APACHE_ROLE", apache_role,
+		NULL,
+	};
+
+	return authorize_expect(params, false, status);
+}
+
+Test(authorizer, apache_check_user_id_mode_is_served)
+{
+	/* AuthnzFcgiCheckAuthnProvider: Apache takes the user from
+	 * UserExpr "%{reqenv:AUTH_USER}", so the answer names it. */
+	struct ag_user u;
+	char *cookie, *out, *line;
+
+	logged_in(&u, &cookie);
+	out = authorize_apache(cookie, "AUTHENTICATOR", "Status: 200");
+	line = ag_strf("Variable-AUTH_USER: %s\r\n", u.name);
+	cr_expect(has(out, line), "%s", out);
+	free(line);
+	free(out);
+	free(cookie);
+}
+
+Test(authorizer, apache_require_phase_is_refused)
+{
+	/* As a Require provider the user was named by another module (HTTP
+	 * Basic, say): a valid session must not vouch for that name. */
 	struct ag_user u;
 	char *cookie, *out;
 
+	logged_in(&u, &cookie);
+	out = authorize_apache(cookie, "AUTHORIZER", "Status: 500");
+	cr_expect(!has(out, "Variable-"), "%s", out);
+	free(out);
+	free(cookie);
+}
+
+Test(authorizer, basic_password_from_the_server_is_refused)
+{
+	/* mod_authnz_fcgi as an AuthBasicProvider sends the Basic user and
+	 * password and would believe the Basic user name on a 200. */
+	struct ag_user u;
+	char *cookie, *out, password[33];
+
+	ag_random_hex(password, 16);
 	logged_in(&u, &cookie);
 	{
 		const char *const params[] = {
 			"REQUEST_URI", "/account/",
 			"HTTP_COOKIE", cookie,
-			"FCGI_APACHE_ROLE", "AUTHENTICATOR",
 			"REMOTE_USER", "admin",
+			"REMOTE_PASSWD", password,
 			NULL,
 		};
 
-		out = authorize(params, false);
+		out = authorize_expect(params, false, "Status: 500");
 	}
-	cr_assert(strncmp(out, "Status: 500", 11) == 0, "%s", out);
 	cr_expect(!has(out, "Variable-"), "%s", out);
 	free(out);
 	free(cookie);
+	/* The password given to the daemon is never logged. */
+	{
+		size_t len;
+		char *log = ag_read_file(ag_env("AUTHGATE_TEST_DAEMON_LOG"), &len);
+
+		cr_expect(!ag_contains(log, len, password));
+		free(log);
+	}
 }
 
 Test(authorizer, filter_role_is_unknown)
