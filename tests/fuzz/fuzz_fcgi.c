@@ -1,6 +1,7 @@
 /*
- * The FastCGI record codec over arbitrary bytes: fcgi_parse_header() on
- * the first eight bytes, fcgi_next_param() walking the whole input as a
+ * The FastCGI record codec over arbitrary bytes: fcgi_parse_header() and
+ * fcgi_parse_begin_request() on the first eight bytes, fcgi_next_param()
+ * walking the whole input as a
  * PARAMS stream, and the encoders read back by the parsers.
  *
  * Properties: the header fields are the big-endian bytes the spec says;
@@ -168,11 +169,28 @@ static void check_stream(const uint8_t *in, size_t len)
 	buf_free(&out);
 }
 
+/* A BEGIN_REQUEST body: the role as sent, the keep-connection bit, and
+ * nothing shorter than the spec's eight bytes. */
+static void check_begin_request(const uint8_t *in, size_t len)
+{
+	struct fcgi_begin_request begin;
+	enum parse_result r = fcgi_parse_begin_request(in, len, &begin);
+
+	if (len < 8) {
+		FUZZ_ASSERT(r == PARSE_INVALID);
+		return;
+	}
+	FUZZ_ASSERT(r == PARSE_OK);
+	FUZZ_ASSERT(begin.role == (in[0] << 8 | in[1]));
+	FUZZ_ASSERT(begin.keep_conn == ((in[2] & FCGI_KEEP_CONN) != 0));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *in = (uint8_t *)fuzz_dup(data, size);
 
 	check_header(in, size);
+	check_begin_request(in, size);
 	check_params(in, size);
 	check_stream(in, size);
 	free(in);

@@ -283,3 +283,45 @@ Test(authorizer, filter_role_is_unknown)
 	free(b.data);
 	close(fd);
 }
+
+Test(authorizer, stale_session_asks_for_the_password_again)
+{
+	struct ag_user u;
+	char *cookie, *out, *addr;
+
+	logged_in(&u, &cookie);
+	/* The login's own client (the harness logs in from varied loopback
+	 * addresses, without a User-Agent), or session protection would
+	 * make the session stale at once. */
+	addr = ag_sql_value("SELECT host(client_addr) FROM authgate.events "
+			    "WHERE event = 'login' AND user_id = $1",
+			    1, u.id);
+	cr_assert(addr != NULL);
+	{
+		const char *const params[] = {
+			"REQUEST_URI", "/account/",
+			"HTTP_COOKIE", cookie,
+			"HTTP_ACCEPT", "text/html",
+			"REMOTE_ADDR", addr,
+			"AUTHGATE_FRESH", "300",
+			NULL,
+		};
+
+		out = authorize_expect(params, true, "Status: 200");
+		free(out);
+		/* Not older than the password, which would end the session. */
+		ag_sql_exec("UPDATE authgate.users SET password_changed_at = "
+			    "now() - interval '1 day' WHERE id = $1",
+			    1, u.id);
+		ag_sql_exec("UPDATE authgate.sessions SET authenticated_at = "
+			    "now() - interval '330 seconds' WHERE user_id = $1",
+			    1, u.id);
+		out = authorize_expect(params, true, "Status: 302");
+		cr_expect(has(out, "Location: /auth/login?next=%2Faccount%2F&reauth=1\r\n"),
+			  "%s", out);
+		cr_expect(!has(out, "Variable-"), "%s", out);
+		free(out);
+	}
+	free(addr);
+	free(cookie);
+}
