@@ -55,7 +55,8 @@
 --   daemon_ping(), daemon_secret(), schema_version(),
 --   daemon_user_for_login, daemon_login_throttle, daemon_login_success,
 --   daemon_login_failure, daemon_rehash, daemon_check_session, daemon_logout,
---   daemon_check_api_token, daemon_purge_expired (see their definitions).
+--   daemon_check_api_token, daemon_purge_expired, daemon_change_password,
+--   daemon_register_check, daemon_register (see their definitions).
 -- Token hashes are SHA-256 of the 32 raw random bytes (not of their base64
 -- text), for session cookies and for 'agt_' API tokens alike.
 --
@@ -1276,6 +1277,179 @@ CREATE TRIGGER user_roles_notify_truncate AFTER TRUNCATE ON authgate.user_roles
 INSERT INTO authgate.schema_migrations (version) VALUES (2);
 END
 $migration_2$;
+
+-- Version 3: the account pages (/auth/password, /auth/register).
+DO $migration_3$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 3) THEN
+    RETURN;
+END IF;
+
+-- The daemon's pages store hashes it made itself: argon2id only.
+CREATE FUNCTION authgate._check_daemon_hash(p_hash text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF p_hash IS NULL OR left(p_hash, 10) <> '$argon2id$'
+       OR NOT authgate._is_password_hash(p_hash) THEN
+        RAISE EXCEPTION 'authgate: not an argon2id PHC string'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+REVOKE ALL ON FUNCTION authgate._check_daemon_hash(text) FROM PUBLIC;
+
+-- A signed-in user changed their password: compare-and-set of the hash the
+-- daemon verified the old password against (a concurrent change wins), every
+-- other session of the user ends, and the calling session stays, fresh
+-- (authenticated_at = password_changed_at = now()). Returns the number of
+-- sessions ended, or null when the hash changed meanwhile or the session is
+-- gone (nothing is changed then).
+CREATE FUNCTION authgate.daemon_change_password(p_token_hash bytea, p_user_id bigint,
+                                                p_old_hash text, p_new_hash text,
+                                                p_client_addr text, p_user_agent text)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_username text;
+    v_ended integer;
+BEGIN
+    PERFORM authgate._check_daemon_hash(p_new_hash);
+    PERFORM 1 FROM authgate.sessions AS s
+     WHERE s.token_hash = p_token_hash AND s.user_id = p_user_id
+       AND s.expires_at > now()
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    UPDATE authgate.users AS u
+       SET password_hash = p_new_hash, password_changed_at = now()
+     WHERE u.id = p_user_id AND u.password_hash = p_old_hash AND NOT u.disabled
+    RETURNING u.username INTO v_username;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    DELETE FROM authgate.sessions AS s
+     WHERE s.user_id = p_user_id AND s.token_hash <> p_token_hash;
+    GET DIAGNOSTICS v_ended = ROW_COUNT;
+    UPDATE authgate.sessions AS s
+       SET authenticated_at = now(), last_seen = now(), stale = false
+     WHERE s.token_hash = p_token_hash;
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user' AND f.key = lower(v_username);
+    PERFORM authgate._event('password_change', p_user_id, v_username,
+                            authgate._inet(p_client_addr), authgate._ua(p_user_agent),
+                            'sessions_ended=' || v_ended);
+    RETURN v_ended;
+END
+$fn$;
+
+-- Self-registration, step 1 (before the daemon hashes the password):
+-- 'ok', 'throttled' (p_max_per_hour attempts from the address in the last
+-- hour; <= 0: no limit), 'username_taken' or 'email_taken' (both compared
+-- case-insensitively), 'invalid_username', 'invalid_email'. Every answer but
+-- 'ok' is recorded as a 'register_refused' event, and refused attempts count
+-- towards the limit like registrations do.
+CREATE FUNCTION authgate.daemon_register_check(p_username text, p_email text,
+                                               p_client_addr text, p_user_agent text,
+                                               p_max_per_hour integer)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_addr inet := authgate._inet(p_client_addr);
+    v_name text;
+    v_email text;
+    v_outcome text := 'ok';
+BEGIN
+    IF coalesce(p_max_per_hour, 0) > 0 AND v_addr IS NOT NULL
+       AND (SELECT count(*) FROM authgate.events AS e
+             WHERE e.at > now() - interval '1 hour'
+               AND e.event IN ('register', 'register_refused')
+               AND e.client_addr = v_addr) >= p_max_per_hour THEN
+        v_outcome := 'throttled';
+    ELSE
+        BEGIN
+            v_name := authgate._check_username(p_username);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            v_outcome := 'invalid_username';
+        END;
+        IF v_outcome = 'ok' THEN
+            BEGIN
+                v_email := authgate._check_email(p_email);
+            EXCEPTION WHEN invalid_parameter_value THEN
+                v_outcome := 'invalid_email';
+            END;
+        END IF;
+        IF v_outcome = 'ok' AND EXISTS (SELECT 1 FROM authgate.users AS u
+                                         WHERE lower(u.username) = lower(v_name)) THEN
+            v_outcome := 'username_taken';
+        ELSIF v_outcome = 'ok' AND v_email IS NOT NULL
+              AND EXISTS (SELECT 1 FROM authgate.users AS u
+                           WHERE lower(u.email) = lower(v_email)) THEN
+            v_outcome := 'email_taken';
+        END IF;
+    END IF;
+    IF v_outcome <> 'ok' THEN
+        PERFORM authgate._event('register_refused', NULL, left(p_username, 150), v_addr,
+                                authgate._ua(p_user_agent), v_outcome);
+    END IF;
+    RETURN v_outcome;
+END
+$fn$;
+
+-- Self-registration, step 2: creates the user with the daemon's argon2id
+-- hash, disabled when p_disabled (an operator approves with enable_user).
+-- Returns the new id and 'ok', or null and 'username_taken' / 'email_taken'
+-- when someone registered the name or address since step 1.
+CREATE FUNCTION authgate.daemon_register(p_username text, p_email text, p_hash text,
+                                         p_disabled boolean, p_client_addr text,
+                                         p_user_agent text)
+RETURNS TABLE (user_id bigint, outcome text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_name text := authgate._check_username(p_username);
+    v_email text := authgate._check_email(p_email);
+    v_addr inet := authgate._inet(p_client_addr);
+    v_constraint text;
+BEGIN
+    PERFORM authgate._check_daemon_hash(p_hash);
+    BEGIN
+        INSERT INTO authgate.users AS u (username, email, password_hash, disabled)
+        VALUES (v_name, v_email, p_hash, coalesce(p_disabled, true))
+        RETURNING u.id INTO user_id;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+        outcome := CASE WHEN v_constraint = 'users_email_lower_key'
+                        THEN 'email_taken' ELSE 'username_taken' END;
+        PERFORM authgate._event('register_refused', NULL, v_name, v_addr,
+                                authgate._ua(p_user_agent), outcome);
+        RETURN NEXT;
+        RETURN;
+    END;
+    outcome := 'ok';
+    PERFORM authgate._event('register', user_id, v_name, v_addr, authgate._ua(p_user_agent),
+                            CASE WHEN p_disabled THEN 'pending_approval' END);
+    RETURN NEXT;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION
+    authgate.daemon_change_password(bytea, bigint, text, text, text, text),
+    authgate.daemon_register_check(text, text, text, text, integer),
+    authgate.daemon_register(text, text, text, boolean, text, text)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    authgate.daemon_change_password(bytea, bigint, text, text, text, text),
+    authgate.daemon_register_check(text, text, text, text, integer),
+    authgate.daemon_register(text, text, text, boolean, text, text)
+  TO authgate_daemon;
+
+-- Registrations per client address are counted from the events.
+CREATE INDEX events_client_addr_at_idx ON authgate.events (client_addr, at)
+    WHERE event IN ('register', 'register_refused');
+
+INSERT INTO authgate.schema_migrations (version) VALUES (3);
+END
+$migration_3$;
 
 -- Append later versions here, each as its own guarded DO block, like
 -- version 2 above.

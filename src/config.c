@@ -64,6 +64,26 @@ static bool valid_log_level(const char *v)
 	       strcmp(v, "warn") == 0 || strcmp(v, "error") == 0;
 }
 
+/* Shown inside pages (always HTML-escaped): printable text only. */
+static bool printable(const char *v)
+{
+	for (; *v; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_message(const char *v)
+{
+	return v[0] != '\0' && printable(v);
+}
+
+static bool valid_app_name(const char *v)
+{
+	return printable(v);
+}
+
 #define STR_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define LONG_FIELD(f) offsetof(struct config, f), 0
 
@@ -113,6 +133,26 @@ static const struct option_def options[] = {
 	 "PostgreSQL NOTIFY); off: every check asks the database", NULL, NULL},
 	{"session-cache-size", OPT_LONG, LONG_FIELD(session_cache_size), 1,
 	 10000000, "65536", "most sessions the cache holds", NULL, NULL},
+	{"login-template", OPT_STRING, STR_FIELD(login_template), 0, 0,
+	 "the built-in page", "HTML file for the login page, with {{name}} "
+	 "placeholders (see the README); checked at startup", NULL, NULL},
+	{"login-message", OPT_STRING, STR_FIELD(login_message), 0, 0,
+	 "Please log in first.", "message on the login page when a protected "
+	 "page sent the browser there", valid_message, "1 to 255 bytes of text "
+	 "without control characters"},
+	{"app-name", OPT_STRING, STR_FIELD(app_name), 0, 0, "none",
+	 "site name in the titles and headings of the pages", valid_app_name,
+	 "at most 127 bytes of text without control characters"},
+	{"allow-registration", OPT_ONOFF,
+	 offsetof(struct config, allow_registration), 0, 0, 0, "off",
+	 "self-registration at /auth/register (off: 404)", NULL, NULL},
+	{"registration-requires-approval", OPT_ONOFF,
+	 offsetof(struct config, registration_requires_approval), 0, 0, 0,
+	 "off", "registered users start disabled until an operator runs "
+	 "enable_user", NULL, NULL},
+	{"registration-limit", OPT_LONG, LONG_FIELD(registration_limit), 0,
+	 1000000, "10", "registration attempts per client address per hour "
+	 "(0: no limit)", NULL, NULL},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -139,6 +179,8 @@ void config_defaults(struct config *cfg)
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;
 	strcpy(cfg->log_level, "info");
+	strcpy(cfg->login_message, "Please log in first.");
+	cfg->registration_limit = 10;
 }
 
 static int set_option(struct config *cfg, const struct option_def *opt,

@@ -42,6 +42,15 @@ struct config {
 	 * the idle timeout is exact to this. */
 	long touch_interval;
 	char log_level[16];
+	char login_template[CONFIG_STR_MAX]; /* file; "" = the built-in page */
+	char login_message[256];       /* flash when sent to log in */
+	char app_name[128];            /* "" = no name in titles */
+	bool allow_registration;       /* /auth/register exists */
+	bool registration_requires_approval; /* new users start disabled */
+	long registration_limit;       /* registrations per address per hour */
+	/* The --login-template file's text, loaded and checked at startup;
+	 * NULL for the built-in page. Not an option. */
+	char *login_template_text;
 };
 
 /* Fills every field with its default. */

@@ -24,6 +24,9 @@ enum statement {
 	ST_THROTTLE,
 	ST_REAUTH,
 	ST_MISMATCH,
+	ST_CHANGE_PASSWORD,
+	ST_REGISTER_CHECK,
+	ST_REGISTER,
 	ST_COUNT
 };
 
@@ -57,12 +60,19 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
 	[ST_THROTTLE] = "SELECT authgate.daemon_login_throttle("
 			"$1, $2, $3, $4, $5, $6)",
+	[ST_CHANGE_PASSWORD] = "SELECT authgate.daemon_change_password("
+			       "$1, $2, $3, $4, $5, $6)",
+	[ST_REGISTER_CHECK] = "SELECT authgate.daemon_register_check("
+			      "$1, $2, $3, $4, $5)",
+	[ST_REGISTER] = "SELECT coalesce(user_id, 0), outcome FROM "
+			"authgate.daemon_register($1, $2, $3, $4, $5, $6)",
 };
 
 static const char *const statement_name[ST_COUNT] = {
 	"version", "ping", "secret", "check_session", "check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
-	"purge", "throttle", "reauthenticate", "mismatch",
+	"purge", "throttle", "reauthenticate", "mismatch", "change_password",
+	"register_check", "register",
 };
 
 struct db {
@@ -599,4 +609,70 @@ void db_conninfo_masked(const char *conninfo, char *out, size_t cap)
 		n += (size_t)written;
 	}
 	PQconninfoFree(options);
+}
+
+enum db_result db_change_password(struct db *db, const uint8_t token_hash[32],
+				  int64_t user_id, const char *old_hash,
+				  const char *new_hash, const char *client_addr,
+				  const char *user_agent, long *ended)
+{
+	char id[24];
+	const char *values[6] = {(const char *)token_hash, id, old_hash,
+				 new_hash, client_addr, user_agent};
+	const int lengths[6] = {32, 0, 0, 0, 0, 0};
+	const int formats[6] = {1, 0, 0, 0, 0, 0};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	r = run(db, ST_CHANGE_PASSWORD, 6, values, lengths, formats, &res);
+	*ended = 0;
+	if (r == DB_OK && PQgetisnull(res, 0, 0))
+		r = DB_NOT_FOUND;
+	else if (r == DB_OK)
+		*ended = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return r;
+}
+
+/* Copies a short text result (an outcome word) into `out`. */
+static void copy_outcome(PGresult *res, int column, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", PQgetvalue(res, 0, column));
+}
+
+enum db_result db_register_check(struct db *db, const char *username,
+				 const char *email, const char *client_addr,
+				 const char *user_agent, long max_per_hour,
+				 char outcome[DB_OUTCOME_MAX])
+{
+	char max[24];
+	const char *values[5] = {username, email, client_addr, user_agent, max};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(max, sizeof(max), "%ld", max_per_hour);
+	r = run(db, ST_REGISTER_CHECK, 5, values, NULL, NULL, &res);
+	if (r == DB_OK)
+		copy_outcome(res, 0, outcome, DB_OUTCOME_MAX);
+	PQclear(res);
+	return r == DB_NOT_FOUND ? DB_ERROR : r;
+}
+
+enum db_result db_register(struct db *db, const char *username,
+			   const char *email, const char *hash, bool disabled,
+			   const char *client_addr, const char *user_agent,
+			   int64_t *user_id, char outcome[DB_OUTCOME_MAX])
+{
+	const char *values[6] = {username, email, hash, disabled ? "t" : "f",
+				 client_addr, user_agent};
+	PGresult *res;
+	enum db_result r = run(db, ST_REGISTER, 6, values, NULL, NULL, &res);
+
+	if (r == DB_OK) {
+		*user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		copy_outcome(res, 1, outcome, DB_OUTCOME_MAX);
+	}
+	PQclear(res);
+	return r == DB_NOT_FOUND ? DB_ERROR : r;
 }

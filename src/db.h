@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_SECRET_LEN 32
 
 enum db_result {
@@ -143,5 +143,34 @@ enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
 enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
 			 const char *client_addr,
 			 const char *user_agent) AG_MUST_CHECK;
+
+/*
+ * A signed-in user's new password: compare-and-set from `old_hash`, every
+ * other session of the user ends (`*ended` of them), the session
+ * `token_hash` stays and is fresh. DB_NOT_FOUND when the hash changed
+ * meanwhile or the session is gone.
+ */
+enum db_result db_change_password(struct db *db, const uint8_t token_hash[32],
+				  int64_t user_id, const char *old_hash,
+				  const char *new_hash, const char *client_addr,
+				  const char *user_agent, long *ended) AG_MUST_CHECK;
+
+#define DB_OUTCOME_MAX 24
+
+/*
+ * Self-registration before hashing: `outcome` gets "ok", "throttled",
+ * "username_taken", "email_taken", "invalid_username" or "invalid_email".
+ */
+enum db_result db_register_check(struct db *db, const char *username,
+				 const char *email, const char *client_addr,
+				 const char *user_agent, long max_per_hour,
+				 char outcome[DB_OUTCOME_MAX]) AG_MUST_CHECK;
+
+/* Creates the user (disabled: pending approval); `outcome` "ok" with
+ * `*user_id`, or "username_taken" / "email_taken" after a race. */
+enum db_result db_register(struct db *db, const char *username,
+			   const char *email, const char *hash, bool disabled,
+			   const char *client_addr, const char *user_agent,
+			   int64_t *user_id, char outcome[DB_OUTCOME_MAX]) AG_MUST_CHECK;
 
 #endif

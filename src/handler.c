@@ -2,11 +2,15 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cookie.h"
+#include "form.h"
 #include "json.h"
 #include "log.h"
+#include "pages.h"
+#include "redirect.h"
 #include "session.h"
 #include "validate.h"
 
@@ -19,6 +23,117 @@ bool handler_copy(struct str s, char *out, size_t cap)
 	memcpy(out, s.ptr, s.len);
 	out[s.len] = '\0';
 	return true;
+}
+
+void handler_safe_next(const char *candidate, size_t len, char *out,
+		       size_t cap)
+{
+	if (len > 0 && len < cap && redirect_is_local(candidate, len)) {
+		memcpy(out, candidate, len);
+		out[len] = '\0';
+	} else {
+		strcpy(out, "/");
+	}
+}
+
+static bool is_form_content_type(struct str ct)
+{
+	static const char form_type[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form_type) - 1;
+
+	return ct.ptr != NULL && ct.len >= n &&
+	       strncasecmp(ct.ptr, form_type, n) == 0 &&
+	       (ct.len == n || ct.ptr[n] == ';' || ct.ptr[n] == ' ');
+}
+
+bool handler_form_body(const struct request *req, struct response *resp,
+		       size_t max)
+{
+	if (!is_form_content_type(req->content_type)) {
+		resp->status = 415;
+		pages_message(resp, "Unsupported form",
+			      "The form must be posted as "
+			      "application/x-www-form-urlencoded.");
+		return false;
+	}
+	if (req->body.len > max ||
+	    form_validate(req->body.ptr ? req->body.ptr : "", req->body.len) !=
+		    PARSE_OK) {
+		resp->status = req->body.len > max ? 413 : 400;
+		pages_message(resp, "Bad request", "The form is malformed.");
+		return false;
+	}
+	return true;
+}
+
+void handler_see_other(struct response *resp, const char *location)
+{
+	response_header(resp, "Location", location, strlen(location));
+	response_header(resp, "Cache-Control", "no-store", 8);
+	resp->status = 303;
+}
+
+int handler_start_session(const struct request *req, struct response *resp,
+			  struct handler_ctx *ctx, int64_t user_id,
+			  bool remember, const struct client_info *client,
+			  const char *next)
+{
+	char cookie[SESSION_TOKEN_LEN + 1];
+	uint8_t hash[SHA256_LEN], fingerprint[SHA256_LEN];
+	struct cookie_spec spec;
+	int status = -1;
+
+	handler_fingerprint(req, fingerprint);
+	if (session_token_new(cookie, hash) == 0 &&
+	    db_login_success(ctx->db, user_id, hash,
+			     remember ? ctx->cfg->remember_lifetime
+				      : ctx->cfg->session_lifetime,
+			     remember, client->addr, client->agent,
+			     fingerprint) == DB_OK) {
+		spec = handler_session_cookie(
+			ctx->cfg, remember ? ctx->cfg->remember_lifetime : -1);
+		response_set_cookie(resp, &spec, cookie);
+		handler_see_other(resp, next);
+		status = 0;
+	}
+	explicit_bzero(cookie, sizeof(cookie));
+	return status;
+}
+
+const char *handler_new_password_problem(const char *password, size_t len,
+					 const char *again, size_t again_len)
+{
+	if (!validate_new_password(password, len))
+		return "The new password must be at least 8 characters long.";
+	if (len != again_len || memcmp(password, again, len) != 0)
+		return "The new passwords do not match.";
+	return NULL;
+}
+
+void handler_locked(struct response *resp, long retry_after, char *message,
+		    size_t cap)
+{
+	char seconds[24];
+	long minutes = (retry_after + 59) / 60;
+
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	snprintf(message, cap,
+		 "Too many failed attempts. Try again in %ld minute%s.", minutes,
+		 minutes == 1 ? "" : "s");
+	resp->status = 429;
+	response_header(resp, "Retry-After", seconds, strlen(seconds));
+}
+
+bool handler_form_csrf_ok(const struct request *req, struct handler_ctx *ctx)
+{
+	char token[CSRF_TOKEN_LEN + 2];
+	size_t len = 0;
+	enum parse_result r = form_get(req->body.ptr ? req->body.ptr : "",
+				       req->body.len, "csrf_token", token,
+				       sizeof(token), &len);
+
+	return handler_csrf_ok(req, ctx,
+			       (struct str){r == PARSE_OK ? token : NULL, len});
 }
 
 void handler_client_info(const struct request *req, struct client_info *out)

@@ -25,6 +25,8 @@ typedef void handler_fn(const struct request *req, struct response *resp,
 handler_fn handle_check, handle_authorize, handle_unauthorized, handle_whoami, handle_healthz;
 handler_fn handle_login_form, handle_login_post;
 handler_fn handle_logout_form, handle_logout_post;
+handler_fn handle_password_form, handle_password_post;
+handler_fn handle_register_form, handle_register_post;
 
 /* Helpers shared by the handlers (handler.c). */
 
@@ -60,6 +62,46 @@ void handler_json_error(struct response *resp, int status, const char *code,
  * when absent or too long.
  */
 bool handler_copy(struct str s, char *out, size_t cap);
+
+/* Copies `candidate` to `out` when it is a safe local path, else "/". */
+void handler_safe_next(const char *candidate, size_t len, char *out,
+		       size_t cap);
+
+/*
+ * Checks a form post's content type, size (at most `max` bytes) and
+ * encoding; otherwise fills `resp` with a 415, 413 or 400 page and
+ * returns false.
+ */
+bool handler_form_body(const struct request *req, struct response *resp,
+		       size_t max);
+
+struct client_info;
+
+/* 303 to `location`, not cached. */
+void handler_see_other(struct response *resp, const char *location);
+
+/*
+ * A new session for the user (remember-me lifetime or the session
+ * lifetime): its cookie and a 303 to `next` on `resp`. 0, or -1 when the
+ * database refused (resp untouched).
+ */
+int handler_start_session(const struct request *req, struct response *resp,
+			  struct handler_ctx *ctx, int64_t user_id,
+			  bool remember, const struct client_info *client,
+			  const char *next) AG_MUST_CHECK;
+
+/* Why a new password typed twice cannot be used (too short, no match), or
+ * NULL. The caller has checked the 1024-byte limit. */
+const char *handler_new_password_problem(const char *password, size_t len,
+					 const char *again, size_t again_len);
+
+/* A brute-force lock: status 429, Retry-After, and the page's message
+ * ("Too many failed attempts...") in `message`. */
+void handler_locked(struct response *resp, long retry_after, char *message,
+		    size_t cap);
+
+/* handler_csrf_ok() for the csrf_token field of a form body. */
+bool handler_form_csrf_ok(const struct request *req, struct handler_ctx *ctx);
 
 /* Who is asking, as recorded in authgate.events. */
 struct client_info {

@@ -1,7 +1,6 @@
 /* The login form and its post. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "form.h"
 #include "handler.h"
@@ -17,17 +16,6 @@
 
 static const char generic_failure[] = "Invalid username or password.";
 
-/* The `next` target if it is a safe local path, else "/". */
-static void safe_next(const char *candidate, size_t len, char *out, size_t cap)
-{
-	if (len > 0 && len < cap && redirect_is_local(candidate, len)) {
-		memcpy(out, candidate, len);
-		out[len] = '\0';
-	} else {
-		strcpy(out, "/");
-	}
-}
-
 /* Renders the form with `message`, shown as an error when the status
  * (set by the caller first) is one. */
 static void login_page_with(const struct request *req, struct response *resp,
@@ -40,7 +28,7 @@ static void login_page_with(const struct request *req, struct response *resp,
 		resp->failed = true;
 		return;
 	}
-	pages_login(resp, &(struct login_page){
+	pages_login(resp, ctx->cfg, &(struct login_page){
 				  .message = message,
 				  .error = resp->status >= 400,
 				  .username = username,
@@ -57,17 +45,22 @@ static void login_page(const struct request *req, struct response *resp,
 	login_page_with(req, resp, ctx, message, username, next, false);
 }
 
-/* Whether a query string or form body carries reauth=1: a link to the
- * re-authentication form, or a post from it. */
-static bool reauth_flag(struct str fields)
+/* Whether a query string or form body carries NAME=1. */
+static bool query_flag(struct str fields, const char *name)
 {
 	char value[8];
 	size_t len;
 
 	return fields.ptr != NULL &&
-	       form_get(fields.ptr, fields.len, "reauth", value, sizeof(value),
+	       form_get(fields.ptr, fields.len, name, value, sizeof(value),
 			&len) == PARSE_OK &&
 	       strcmp(value, "1") == 0;
+}
+
+/* reauth=1: a link to the re-authentication form, or a post from it. */
+static bool reauth_flag(struct str fields)
+{
+	return query_flag(fields, "reauth");
 }
 
 void handle_login_form(const struct request *req, struct response *resp,
@@ -87,7 +80,7 @@ void handle_login_form(const struct request *req, struct response *resp,
 		pages_message(resp, "Bad request", "The link is malformed.");
 		return;
 	}
-	safe_next(next_raw, r == PARSE_OK ? next_len : 0, next, sizeof(next));
+	handler_safe_next(next_raw, r == PARSE_OK ? next_len : 0, next, sizeof(next));
 	resp->status = 200;
 	/* Sent back for a fresh password (Flask-Login's needs_refresh): the
 	 * signed-in user only has to type the password. */
@@ -98,19 +91,13 @@ void handle_login_form(const struct request *req, struct response *resp,
 				id.username, next, true);
 		return;
 	}
-	/* Being sent here with a target means a protected page was refused. */
-	login_page(req, resp, ctx, r == PARSE_OK ? "Please log in first." : "",
+	/* Being sent here with a target means a protected page was refused;
+	 * the flag marks the logout's redirect. Either picks a fixed text. */
+	login_page(req, resp, ctx,
+		   query_flag(req->query, "logged_out") ? "You have been logged out."
+		   : r == PARSE_OK			 ? ctx->cfg->login_message
+							 : "",
 		   "", next);
-}
-
-static bool is_form_content_type(struct str ct)
-{
-	static const char form_type[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(form_type) - 1;
-
-	return ct.ptr != NULL && ct.len >= n &&
-	       strncasecmp(ct.ptr, form_type, n) == 0 &&
-	       (ct.len == n || ct.ptr[n] == ';' || ct.ptr[n] == ' ');
 }
 
 static bool is_checked(const char *value)
@@ -135,30 +122,17 @@ struct login_form {
 static bool read_login_form(const struct request *req, struct response *resp,
 			    struct handler_ctx *ctx, struct login_form *f)
 {
-	char token[CSRF_TOKEN_LEN + 2], value[REDIRECT_MAX_LEN + 1];
+	char value[REDIRECT_MAX_LEN + 1];
 	size_t len, username_len = 0;
 	const char *body = req->body.ptr ? req->body.ptr : "";
 	enum parse_result r;
 
-	if (!is_form_content_type(req->content_type)) {
-		resp->status = 415;
-		pages_message(resp, "Unsupported form",
-			      "The login form must be posted as "
-			      "application/x-www-form-urlencoded.");
+	if (!handler_form_body(req, resp, LOGIN_BODY_MAX))
 		return false;
-	}
-	if (req->body.len > LOGIN_BODY_MAX ||
-	    form_validate(body, req->body.len) != PARSE_OK) {
-		resp->status = req->body.len > LOGIN_BODY_MAX ? 413 : 400;
-		pages_message(resp, "Bad request", "The form is malformed.");
-		return false;
-	}
 	r = form_get(body, req->body.len, "next", value, sizeof(value), &len);
-	safe_next(value, r == PARSE_OK ? len : 0, f->next, sizeof(f->next));
+	handler_safe_next(value, r == PARSE_OK ? len : 0, f->next, sizeof(f->next));
 
-	r = form_get(body, req->body.len, "csrf_token", token, sizeof(token), &len);
-	if (!handler_csrf_ok(req, ctx,
-			     (struct str){r == PARSE_OK ? token : NULL, len})) {
+	if (!handler_form_csrf_ok(req, ctx)) {
 		resp->status = 403;
 		login_page(req, resp, ctx,
 			   "Your form expired or came from another site. "
@@ -244,17 +218,11 @@ static void locked_out(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx, const struct login_form *f,
 		       long retry_after)
 {
-	char seconds[24], message[128];
-	long minutes = (retry_after + 59) / 60;
+	char message[128];
 
 	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
 		f->username, retry_after);
-	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
-	snprintf(message, sizeof(message),
-		 "Too many failed attempts. Try again in %ld minute%s.", minutes,
-		 minutes == 1 ? "" : "s");
-	resp->status = 429;
-	response_header(resp, "Retry-After", seconds, strlen(seconds));
+	handler_locked(resp, retry_after, message, sizeof(message));
 	login_page(req, resp, ctx, message, f->username, f->next);
 }
 
@@ -295,12 +263,10 @@ void handle_login_post(const struct request *req, struct response *resp,
 	struct login_form form;
 	struct login_user user;
 	struct client_info client;
-	char cookie[SESSION_TOKEN_LEN + 1];
-	uint8_t hash[SHA256_LEN], fingerprint[SHA256_LEN];
+	uint8_t fingerprint[SHA256_LEN];
 	enum password_verdict verdict;
 	enum db_result found;
 	long retry_after;
-	struct cookie_spec spec;
 
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
@@ -354,9 +320,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:
-		response_header(resp, "Location", form.next, strlen(form.next));
-		response_header(resp, "Cache-Control", "no-store", 8);
-		resp->status = 303;
+		handler_see_other(resp, form.next);
 		goto out;
 	case DB_ERROR:
 		resp->status = 503;
@@ -366,12 +330,8 @@ void handle_login_post(const struct request *req, struct response *resp,
 	default:
 		break;
 	}
-	if (session_token_new(cookie, hash) != 0 ||
-	    db_login_success(ctx->db, user.user_id, hash,
-			     form.remember ? ctx->cfg->remember_lifetime
-					   : ctx->cfg->session_lifetime,
-			     form.remember, client.addr, client.agent,
-			     fingerprint) != DB_OK) {
+	if (handler_start_session(req, resp, ctx, user.user_id, form.remember,
+				  &client, form.next) != 0) {
 		resp->status = 503;
 		pages_message(resp, "Try again later",
 			      "Signing in is not possible right now.");
@@ -379,14 +339,6 @@ void handle_login_post(const struct request *req, struct response *resp,
 	}
 	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
 		form.remember);
-	spec = handler_session_cookie(ctx->cfg, form.remember
-						       ? ctx->cfg->remember_lifetime
-						       : -1);
-	response_set_cookie(resp, &spec, cookie);
-	response_header(resp, "Location", form.next, strlen(form.next));
-	response_header(resp, "Cache-Control", "no-store", 8);
-	resp->status = 303;
 out:
 	explicit_bzero(&form, sizeof(form));
-	explicit_bzero(cookie, sizeof(cookie));
 }

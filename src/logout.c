@@ -40,11 +40,11 @@ void handle_logout_form(const struct request *req, struct response *resp,
 void handle_logout_post(const struct request *req, struct response *resp,
 			struct handler_ctx *ctx)
 {
-	char token[CSRF_TOKEN_LEN + 2], all[4];
+	char all[4];
 	struct client_info client;
 	bool everywhere;
 	const char *body = req->body.ptr ? req->body.ptr : "";
-	size_t token_len = 0, all_len;
+	size_t all_len;
 	uint8_t hash[SHA256_LEN];
 	enum parse_result r;
 	struct cookie_spec spec;
@@ -55,10 +55,7 @@ void handle_logout_post(const struct request *req, struct response *resp,
 				   "bad_request", "malformed form body");
 		return;
 	}
-	r = form_get(body, req->body.len, "csrf_token", token, sizeof(token),
-		     &token_len);
-	if (!handler_csrf_ok(req, ctx,
-			     (struct str){r == PARSE_OK ? token : NULL, token_len})) {
+	if (!handler_form_csrf_ok(req, ctx)) {
 		resp->status = 403;
 		pages_message(resp, "Not signed out",
 			      "The form expired or came from another site. "
@@ -88,7 +85,6 @@ void handle_logout_post(const struct request *req, struct response *resp,
 	}
 	spec = handler_session_cookie(ctx->cfg, 0);
 	response_set_cookie(resp, &spec, "");
-	response_header(resp, "Location", "/auth/login", 11);
-	response_header(resp, "Cache-Control", "no-store", 8);
-	resp->status = 303;
+	/* A fixed flag, never a message: the page picks the text. */
+	handler_see_other(resp, "/auth/login?logged_out=1");
 }

@@ -1,4 +1,5 @@
 /* Entry point: subcommands, configuration, fail-fast startup. */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "pages.h"
 #include "password.h"
 #include "server.h"
 #include "validate.h"
@@ -93,6 +95,46 @@ static int check_database(const struct config *cfg, uint8_t key[DB_SECRET_LEN])
 	return status;
 }
 
+#define LOGIN_TEMPLATE_MAX (256 * 1024)
+
+/* Loads and checks --login-template, so a broken file stops the start
+ * rather than every login page. */
+static int load_login_template(struct config *cfg)
+{
+	char err[256], line[CONFIG_STR_MAX + 320];
+	FILE *f = fopen(cfg->login_template, "rb");
+	char *text = malloc(LOGIN_TEMPLATE_MAX + 1);
+	size_t len = 0;
+
+	if (f == NULL || text == NULL) {
+		snprintf(line, sizeof(line), "login-template %s: %s",
+			 cfg->login_template, f == NULL ? strerror(errno)
+						       : "out of memory");
+		goto fail;
+	}
+	len = fread(text, 1, LOGIN_TEMPLATE_MAX + 1, f);
+	if (ferror(f) || len > LOGIN_TEMPLATE_MAX) {
+		snprintf(line, sizeof(line), "login-template %s: %s",
+			 cfg->login_template, ferror(f) ? "read error"
+				: "larger than 256 KiB");
+		goto fail;
+	}
+	text[len] = '\0';
+	if (pages_check_login_template(text, len, err, sizeof(err)) != 0) {
+		snprintf(line, sizeof(line), "login-template %s: %s",
+			 cfg->login_template, err);
+		goto fail;
+	}
+	fclose(f);
+	cfg->login_template_text = text;
+	return 0;
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return fail(line);
+}
+
 /* Thousands of kept-alive connections need file descriptors. */
 static void raise_fd_limit(void)
 {
@@ -137,6 +179,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(parse_log_level(cfg.log_level));
+	if (cfg.login_template[0] != '\0' && load_login_template(&cfg) != 0)
+		return 1;
 	if (check_database(&cfg, csrf_key) != 0)
 		return 1;
 	if (check_only) {
@@ -162,5 +206,6 @@ int main(int argc, char **argv)
 	if (strncmp(cfg.listen, "unix:", 5) == 0)
 		unlink(cfg.listen + 5);
 	explicit_bzero(csrf_key, sizeof(csrf_key));
+	free(cfg.login_template_text);
 	return status;
 }

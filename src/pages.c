@@ -1,5 +1,6 @@
 #include "pages.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "html.h"
@@ -18,7 +19,7 @@
 	"@media (max-width:30rem){body{align-items:flex-start;background:#fff}" \
 	"main{margin:0;box-shadow:none;border-radius:0}}"                     \
 	"h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .3rem}" \
-	"input[type=text],input[type=password]{width:100%;box-sizing:border-box;" \
+	"input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;" \
 	"padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}" \
 	":focus-visible{outline:2px solid #2456a6;outline-offset:1px}"        \
 	"button{margin-top:1.2rem;width:100%;padding:.7rem;font-size:1rem;"   \
@@ -38,9 +39,9 @@
 
 static const char login_template[] =
 	PAGE_HEAD
-	"<h1>Sign in</h1>\n"
+	"<h1>{{heading}}</h1>\n"
 	"<p class=\"flash{{message_class}}\" role=\"{{message_role}}\">{{message}}</p>\n"
-	"<form method=\"post\" action=\"/auth/login\">\n"
+	"<form method=\"post\" action=\"{{action}}\">\n"
 	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
 	"<input type=\"hidden\" name=\"next\" value=\"{{next}}\">\n"
 	"<input type=\"hidden\" name=\"reauth\" value=\"{{reauth}}\">\n"
@@ -53,7 +54,53 @@ static const char login_template[] =
 	"<p class=\"remember\"><input type=\"checkbox\" id=\"remember\" name=\"remember\""
 	" value=\"on\"> <label for=\"remember\">Remember me</label></p>\n"
 	"<button type=\"submit\">Sign in</button>\n"
-	"</form>\n" PAGE_TAIL;
+	"</form>\n"
+	"<p class=\"cancel\" {{register_hidden}}><a href=\"{{register_url}}\">"
+	"Create an account</a></p>\n" PAGE_TAIL;
+
+static const char password_template[] =
+	PAGE_HEAD
+	"<h1>Change password</h1>\n"
+	"<p class=\"flash{{message_class}}\" role=\"{{message_role}}\">{{message}}</p>\n"
+	"<p>Signed in as <strong>{{username}}</strong>.</p>\n"
+	"<form method=\"post\" action=\"/auth/password\">\n"
+	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
+	"<label for=\"old_password\">Current password</label>\n"
+	"<input type=\"password\" id=\"old_password\" name=\"old_password\""
+	" autocomplete=\"current-password\" required autofocus>\n"
+	"<label for=\"new_password\">New password (at least 8 characters)</label>\n"
+	"<input type=\"password\" id=\"new_password\" name=\"new_password\""
+	" autocomplete=\"new-password\" minlength=\"8\" required>\n"
+	"<label for=\"new_password2\">New password again</label>\n"
+	"<input type=\"password\" id=\"new_password2\" name=\"new_password2\""
+	" autocomplete=\"new-password\" minlength=\"8\" required>\n"
+	"<button type=\"submit\">Change password</button>\n"
+	"</form>\n"
+	"<p class=\"cancel\"><a href=\"/\">Cancel</a></p>\n" PAGE_TAIL;
+
+static const char register_template[] =
+	PAGE_HEAD
+	"<h1>{{heading}}</h1>\n"
+	"<p class=\"flash{{message_class}}\" role=\"{{message_role}}\">{{message}}</p>\n"
+	"<form method=\"post\" action=\"/auth/register\">\n"
+	"<input type=\"hidden\" name=\"csrf_token\" value=\"{{csrf_token}}\">\n"
+	"<input type=\"hidden\" name=\"next\" value=\"{{next}}\">\n"
+	"<label for=\"username\">Username</label>\n"
+	"<input type=\"text\" id=\"username\" name=\"username\" value=\"{{username}}\""
+	" autocomplete=\"username\" autocapitalize=\"none\" required autofocus>\n"
+	"<label for=\"email\">Email</label>\n"
+	"<input type=\"email\" id=\"email\" name=\"email\" value=\"{{email}}\""
+	" autocomplete=\"email\" required>\n"
+	"<label for=\"password\">Password (at least 8 characters)</label>\n"
+	"<input type=\"password\" id=\"password\" name=\"password\""
+	" autocomplete=\"new-password\" minlength=\"8\" required>\n"
+	"<label for=\"password2\">Password again</label>\n"
+	"<input type=\"password\" id=\"password2\" name=\"password2\""
+	" autocomplete=\"new-password\" minlength=\"8\" required>\n"
+	"<button type=\"submit\">Create account</button>\n"
+	"</form>\n"
+	"<p class=\"cancel\"><a href=\"/auth/login\">Sign in instead</a></p>\n"
+	PAGE_TAIL;
 
 static const char logout_template[] =
 	PAGE_HEAD
@@ -84,10 +131,37 @@ static void render(struct response *resp, const char *tmpl,
 		resp->failed = true;
 }
 
-void pages_login(struct response *resp, const struct login_page *page)
+/* Placeholders a --login-template may use: those pages_login() fills. */
+static const char *const login_placeholders[] = {
+	"title", "heading", "app_name", "message", "message_class",
+	"message_role", "username_focus", "password_focus", "csrf_token",
+	"next", "reauth", "username", "action", "register_url",
+	"register_hidden",
+};
+
+/* "Sign in" or "Sign in to NAME". */
+static void heading(char *out, size_t cap, const char *what,
+		    const struct config *cfg)
 {
+	if (cfg->app_name[0] != '\0')
+		snprintf(out, cap, "%s to %s", what, cfg->app_name);
+	else
+		snprintf(out, cap, "%s", what);
+}
+
+void pages_login(struct response *resp, const struct config *cfg,
+		 const struct login_page *page)
+{
+	char title[160];
+	const char *tmpl = cfg->login_template_text != NULL
+				   ? cfg->login_template_text
+				   : login_template;
+
+	heading(title, sizeof(title), "Sign in", cfg);
 	const struct html_var vars[] = {
-		{"title", "Sign in"},
+		{"title", title},
+		{"heading", title},
+		{"app_name", cfg->app_name},
 		{"message", page->message},
 		{"message_class", page->error ? " error" : ""},
 		{"message_role", page->error ? "alert" : "status"},
@@ -98,9 +172,96 @@ void pages_login(struct response *resp, const struct login_page *page)
 		{"next", page->next},
 		{"reauth", page->reauth ? "1" : ""},
 		{"username", page->username},
+		{"action", "/auth/login"},
+		{"register_url",
+		 cfg->allow_registration ? "/auth/register" : ""},
+		{"register_hidden", cfg->allow_registration ? "" : "hidden"},
 	};
 
-	render(resp, login_template, vars, AG_ARRAY_LEN(vars));
+	render(resp, tmpl, vars, AG_ARRAY_LEN(vars));
+}
+
+int pages_check_login_template(const char *text, size_t len, char *err,
+			       size_t err_cap)
+{
+	const char *p = text, *end = text + len;
+	bool has_csrf = false;
+
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, err_cap, "it contains a NUL byte");
+		return -1;
+	}
+	while ((p = memmem(p, (size_t)(end - p), "{{", 2)) != NULL) {
+		const char *name = p + 2, *q = name;
+		size_t n;
+		bool known = false;
+
+		while (q < end && ((*q >= 'a' && *q <= 'z') || *q == '_'))
+			q++;
+		if (q == name || end - q < 2 || q[0] != '}' || q[1] != '}') {
+			snprintf(err, err_cap,
+				 "malformed placeholder at byte %zu (expected "
+				 "{{name}} with name of a-z and _)",
+				 (size_t)(p - text));
+			return -1;
+		}
+		n = (size_t)(q - name);
+		for (size_t i = 0; i < AG_ARRAY_LEN(login_placeholders); i++)
+			known = known || (strlen(login_placeholders[i]) == n &&
+					  memcmp(login_placeholders[i], name, n) == 0);
+		if (!known) {
+			snprintf(err, err_cap, "unknown placeholder {{%.*s}}",
+				 (int)n, name);
+			return -1;
+		}
+		has_csrf = has_csrf || (n == 10 && memcmp(name, "csrf_token", n) == 0);
+		p = q + 2;
+	}
+	if (!has_csrf) {
+		snprintf(err, err_cap,
+			 "no {{csrf_token}}: its form could never be posted");
+		return -1;
+	}
+	return 0;
+}
+
+void pages_password(struct response *resp, const struct config *cfg,
+		    const struct account_page *page)
+{
+	char title[160];
+
+	heading(title, sizeof(title), "Change password", cfg);
+	const struct html_var vars[] = {
+		{"title", title},
+		{"message", page->message},
+		{"message_class", page->error ? " error" : ""},
+		{"message_role", page->error ? "alert" : "status"},
+		{"csrf_token", page->csrf_token},
+		{"username", page->username},
+	};
+
+	render(resp, password_template, vars, AG_ARRAY_LEN(vars));
+}
+
+void pages_register(struct response *resp, const struct config *cfg,
+		    const struct account_page *page)
+{
+	char title[160];
+
+	heading(title, sizeof(title), "Create an account", cfg);
+	const struct html_var vars[] = {
+		{"title", title},
+		{"heading", title},
+		{"message", page->message},
+		{"message_class", page->error ? " error" : ""},
+		{"message_role", page->error ? "alert" : "status"},
+		{"csrf_token", page->csrf_token},
+		{"next", page->next},
+		{"username", page->username},
+		{"email", page->email},
+	};
+
+	render(resp, register_template, vars, AG_ARRAY_LEN(vars));
 }
 
 void pages_logout(struct response *resp, const char *username,

@@ -21,6 +21,10 @@ static const struct {
 	{"unauthorized", M_ANY, handle_unauthorized, NULL, false},
 	{"login", M_GET | M_POST, handle_login_form, handle_login_post, true},
 	{"logout", M_GET | M_POST, handle_logout_form, handle_logout_post, false},
+	{"password", M_GET | M_POST, handle_password_form, handle_password_post,
+	 true},
+	{"register", M_GET | M_POST, handle_register_form, handle_register_post,
+	 true},
 	{"whoami", M_GET, handle_whoami, NULL, false},
 	{"healthz", M_GET, handle_healthz, NULL, false},
 };

@@ -53,10 +53,23 @@ bool validate_utf8(const char *s, size_t len)
 	return true;
 }
 
+/* No byte below `lowest` (0x20: C0 controls; 0x21: also space), no DEL,
+ * no C1 control; `s` is valid UTF-8. */
+static bool no_controls(const unsigned char *p, size_t len, unsigned lowest)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < lowest || p[i] == 0x7f)
+			return false;
+		/* C1 controls U+0080..U+009F are encoded C2 80..C2 9F. */
+		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f)
+			return false;
+	}
+	return true;
+}
+
 bool validate_username(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
 
 	if (len == 0 || len > USERNAME_MAX_LEN)
 		return false;
@@ -64,14 +77,32 @@ bool validate_username(const char *s, size_t len)
 		return false;
 	if (p[0] == ' ' || p[len - 1] == ' ')
 		return false;
-	for (i = 0; i < len; i++) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return false;
-		/* C1 controls U+0080..U+009F are encoded C2 80..C2 9F. */
-		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f)
-			return false;
-	}
-	return true;
+	return no_controls(p, len, 0x20);
+}
+
+bool validate_email(const char *s, size_t len)
+{
+	const char *at;
+
+	if (len < EMAIL_MIN_LEN || len > EMAIL_MAX_LEN || !validate_utf8(s, len))
+		return false;
+	at = memchr(s, '@', len);
+	return at != NULL && at != s &&
+	       no_controls((const unsigned char *)s, len, 0x21);
+}
+
+bool validate_new_password(const char *s, size_t len)
+{
+	size_t chars = 0;
+
+	if (!validate_password(s, len))
+		return false;
+	/* Characters, not bytes, when it is UTF-8: "ééé" is three. */
+	if (!validate_utf8(s, len))
+		return len >= PASSWORD_MIN_CHARS;
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return chars >= PASSWORD_MIN_CHARS;
 }
 
 bool validate_password(const char *s, size_t len)

@@ -261,7 +261,8 @@ Test(logout, post_needs_csrf_and_same_origin)
 	ag_post_form(&c, "/auth/logout", body, NULL, &r);
 	cr_expect_eq(r.status, 303, "logout: %ld", r.status);
 	cr_expect(ag_header(&r, "Location") != NULL &&
-		  strcmp(ag_header(&r, "Location"), "/auth/login") == 0,
+		  strcmp(ag_header(&r, "Location"),
+			 "/auth/login?logged_out=1") == 0,
 		  "Location: %s", ag_header(&r, "Location"));
 	sc = ag_set_cookie(&r, AG_SESSION_COOKIE);
 	cr_assert(sc != NULL, "the session cookie is not expired");

@@ -953,6 +953,8 @@ Test(login, repeated_failures_are_throttled)
 	cr_expect(ag_header(&r, "Retry-After") != NULL &&
 		  atol(ag_header(&r, "Retry-After")) > 0,
 		  "Retry-After: %s", ag_header(&r, "Retry-After"));
+	cr_expect(ag_body_has(&r, "Too many failed attempts. Try again in "),
+		  "%s", r.body);
 	ag_response_free(&r);
 	/* Locked means locked: the right password is refused too. */
 	cr_expect_eq(ag_login(&c, u.name, u.password, false, NULL, &r), 429);

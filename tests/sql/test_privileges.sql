@@ -10,6 +10,7 @@ DO $$
 DECLARE
     v_bad text;
     v_expected text[] := ARRAY[
+        'daemon_change_password(bytea,bigint,text,text,text,text)',
         'daemon_check_api_token(bytea)',
         'daemon_check_session(bytea,integer,integer)',
         'daemon_login_failure(text,text,text,text)',
@@ -20,6 +21,8 @@ DECLARE
         'daemon_logout(bytea,boolean,text,text)',
         'daemon_ping()',
         'daemon_purge_expired()',
+        'daemon_register(text,text,text,boolean,text,text)',
+        'daemon_register_check(text,text,text,text,integer)',
         'daemon_rehash(bigint,text,text)',
         'daemon_secret()',
         'daemon_user_for_login(text)',

@@ -209,3 +209,51 @@ Test(validate, password_length_boundaries)
 	cr_assert_not(validate_password(s, PASSWORD_MAX_LEN));
 	free(s);
 }
+
+Test(validate, email)
+{
+	static const struct bool_case cases[] = {
+		{ S("a@b"), true },
+		{ S("alice@example.org"), true },
+		{ S("Zoë@exämple.org"), true },
+		{ S("@example.org"), false },
+		{ S("alice.example.org"), false },
+		{ S("a@"), false },
+		{ S("al ice@example.org"), false },
+		{ S("alice@example.org\n"), false },
+		{ S("alice@exa\x7fmple.org"), false },
+		{ S("alice@exa\xc2\x85mple.org"), false },
+		{ S("alice@exa\xffmple.org"), false },
+		{ S("alice@exa\0mple.org"), false },
+	};
+
+	check_bool_cases(validate_email, cases, AG_ARRAY_LEN(cases));
+}
+
+Test(validate, email_length_boundaries)
+{
+	char s[EMAIL_MAX_LEN + 2];
+
+	memset(s, 'e', sizeof(s));
+	s[1] = '@';
+	cr_assert(validate_email(s, EMAIL_MAX_LEN));
+	cr_assert_not(validate_email(s, EMAIL_MAX_LEN + 1));
+	cr_assert_not(validate_email(s, 2));
+}
+
+Test(validate, new_password_counts_characters)
+{
+	static const struct bool_case cases[] = {
+		{ S("12345678"), true },
+		{ S("1234567"), false },
+		/* 7 characters in 14 bytes; 8 characters in 16. */
+		{ S("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), false },
+		{ S("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), true },
+		/* Not UTF-8: bytes count. */
+		{ S("\xff\xff\xff\xff\xff\xff\xff\xff"), true },
+		{ S("1234\0" "5678"), false },
+		{ S(""), false },
+	};
+
+	check_bool_cases(validate_new_password, cases, AG_ARRAY_LEN(cases));
+}
