@@ -476,7 +476,9 @@ class Flow:
         self.check(len(posts) == 1 and posts[0]["status"] == 303,
                    f"the logout post answered {[p['status'] for p in posts]}, expected [303]")
         self.check(d.get_cookie("authgate") is None, "the session cookie is still there after sign out")
-        self.ok("'Sign out' -> 303 -> /auth/login, cookie gone")
+        self.check("You have been logged out." in self.body_text(),
+                   f"no logged-out message after sign out: {self.body_text()!r}")
+        self.ok("'Sign out' -> 303 -> /auth/login, 'You have been logged out.', cookie gone")
 
         self.step("protected page refused after logout")
         d.get(protected_url)
