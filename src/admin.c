@@ -30,6 +30,8 @@ typedef int admin_fn(struct admin_db *db, const struct admin_args *a);
 struct admin_command {
 	const char *group, *verb; /* verb NULL: the group is the command */
 	int min_operands, max_operands; /* the verb included */
+	/* The operands after NAME, when given, are "add X" or "remove X". */
+	bool add_remove;
 	unsigned options;
 	admin_fn *run;
 	const char *synopsis, *help;
@@ -215,12 +217,6 @@ static int user_roles(struct admin_db *db, const struct admin_args *a)
 			return 1;
 		return print_listing(db, AQ_USER_ROLES, params, headers);
 	}
-	if (a->noperands != 4 ||
-	    (strcmp(action, "add") != 0 && strcmp(action, "remove") != 0)) {
-		fprintf(stderr, "authgate: usage: authgate user roles NAME "
-			"[add ROLE | remove ROLE]\n");
-		return 2;
-	}
 	if (strcmp(action, "add") == 0) {
 		if (run_quiet(db, AQ_GRANT_ROLE, params) != 0)
 			return 1;
@@ -379,35 +375,35 @@ out:
 }
 
 static const struct admin_command commands[] = {
-	{"user", "add", 2, 2, OPT_EMAIL, user_add, "user add NAME [--email ADDRESS]",
+	{"user", "add", 2, 2, false, OPT_EMAIL, user_add, "user add NAME [--email ADDRESS]",
 	 "create a user; the password is asked twice on a terminal, "
 	 "else read from the first line of standard input"},
-	{"user", "passwd", 2, 2, 0, user_passwd, "user passwd NAME",
+	{"user", "passwd", 2, 2, false, 0, user_passwd, "user passwd NAME",
 	 "set a new password (read as for add); ends the user's sessions"},
-	{"user", "disable", 2, 2, 0, user_change, "user disable NAME",
+	{"user", "disable", 2, 2, false, 0, user_change, "user disable NAME",
 	 "forbid logins and end every session of the user"},
-	{"user", "enable", 2, 2, 0, user_change, "user enable NAME",
+	{"user", "enable", 2, 2, false, 0, user_change, "user enable NAME",
 	 "allow a disabled user to log in again"},
-	{"user", "delete", 2, 2, 0, user_change, "user delete NAME",
+	{"user", "delete", 2, 2, false, 0, user_change, "user delete NAME",
 	 "delete the user with its sessions, roles and API tokens"},
-	{"user", "list", 1, 1, 0, user_list, "user list",
+	{"user", "list", 1, 1, false, 0, user_list, "user list",
 	 "every user with email, status, roles and creation time"},
-	{"user", "roles", 2, 4, 0, user_roles,
+	{"user", "roles", 2, 4, true, 0, user_roles,
 	 "user roles NAME [add ROLE | remove ROLE]",
 	 "list the user's roles, or grant or take away one"},
-	{"user", "sessions", 2, 2, 0, user_sessions, "user sessions NAME",
+	{"user", "sessions", 2, 2, false, 0, user_sessions, "user sessions NAME",
 	 "the user's live sessions"},
-	{"user", "revoke", 2, 2, 0, user_revoke, "user revoke NAME",
+	{"user", "revoke", 2, 2, false, 0, user_revoke, "user revoke NAME",
 	 "end every session of the user (log out everywhere)"},
-	{"token", "create", 3, 3, OPT_VALID_FOR, token_create,
+	{"token", "create", 3, 3, false, OPT_VALID_FOR, token_create,
 	 "token create USER NAME [--valid-for INTERVAL]",
 	 "create an API token (printed once); INTERVAL as PostgreSQL reads "
 	 "it, e.g. '90 days'; without it the token never expires"},
-	{"token", "list", 2, 2, 0, token_list, "token list USER",
+	{"token", "list", 2, 2, false, 0, token_list, "token list USER",
 	 "the user's API tokens (never the tokens themselves)"},
-	{"token", "revoke", 3, 3, 0, token_revoke, "token revoke USER NAME",
+	{"token", "revoke", 3, 3, false, 0, token_revoke, "token revoke USER NAME",
 	 "delete the user's API token NAME"},
-	{"migrate", NULL, 0, 0, OPT_SQL, migrate, "migrate [--sql FILE]",
+	{"migrate", NULL, 0, 0, false, OPT_SQL, migrate, "migrate [--sql FILE]",
 	 "install or upgrade the database schema (sql/install.sql; "
 	 "idempotent, one transaction)"},
 };
@@ -537,6 +533,12 @@ int admin_parse(int argc, char **argv, struct admin_args *out, char *err,
 		return -1;
 	}
 	if (out->noperands < c->min_operands || out->noperands > c->max_operands) {
+		snprintf(err, err_cap, "usage: authgate %s", c->synopsis);
+		return -1;
+	}
+	if (c->add_remove && out->noperands > 2 &&
+	    (out->noperands != 4 || (strcmp(out->operands[2], "add") != 0 &&
+				     strcmp(out->operands[2], "remove") != 0))) {
 		snprintf(err, err_cap, "usage: authgate %s", c->synopsis);
 		return -1;
 	}

@@ -108,9 +108,10 @@ static int prompt_no_echo(const char *prompt, char *out, size_t cap,
 	silent.c_lflag |= ECHONL;
 	for (size_t i = 0; i < AG_ARRAY_LEN(signals); i++)
 		sigaction(signals[i], &quiet, &old[i]);
+	/* Echo off before the prompt: whatever is typed after it is silent. */
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
 	fputs(prompt, stderr);
 	fflush(stderr);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
 	ok = read_line(out, cap, len);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
 	for (size_t i = 0; i < AG_ARRAY_LEN(signals); i++)
