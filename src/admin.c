@@ -327,16 +327,16 @@ static char *read_script(const char *path)
  * the binary's bin/ (whatever --prefix was given at install time), else
  * the configured prefix's.
  */
-static const char *installed_script(char *out, size_t cap)
+static const char *installed_script(char out[PATH_MAX])
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], beside[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(out, cap, "%s/../share/authgate/sql/install.sql",
-			 dirname(exe));
-		if (access(out, R_OK) == 0)
+		snprintf(beside, sizeof(beside),
+			 "%s/../share/authgate/sql/install.sql", dirname(exe));
+		if (realpath(beside, out) != NULL)
 			return out;
 	}
 	return AUTHGATE_SQL_FILE;
@@ -344,8 +344,8 @@ static const char *installed_script(char *out, size_t cap)
 
 static int migrate(struct admin_db *db, const struct admin_args *a)
 {
-	char path[PATH_MAX + 64], err[ERR_MAX];
-	const char *script_path = a->sql ? a->sql : installed_script(path, sizeof(path));
+	char path[PATH_MAX], err[ERR_MAX];
+	const char *script_path = a->sql ? a->sql : installed_script(path);
 	char *script;
 	long before, after;
 	int status = 1;
@@ -376,8 +376,7 @@ out:
 
 static const struct admin_command commands[] = {
 	{"user", "add", 2, 2, false, OPT_EMAIL, user_add, "user add NAME [--email ADDRESS]",
-	 "create a user; the password is asked twice on a terminal, "
-	 "else read from the first line of standard input"},
+	 "create a user; password: asked twice on a terminal, else stdin's line"},
 	{"user", "passwd", 2, 2, false, 0, user_passwd, "user passwd NAME",
 	 "set a new password (read as for add); ends the user's sessions"},
 	{"user", "disable", 2, 2, false, 0, user_change, "user disable NAME",
@@ -397,15 +396,13 @@ static const struct admin_command commands[] = {
 	 "end every session of the user (log out everywhere)"},
 	{"token", "create", 3, 3, false, OPT_VALID_FOR, token_create,
 	 "token create USER NAME [--valid-for INTERVAL]",
-	 "create an API token (printed once); INTERVAL as PostgreSQL reads "
-	 "it, e.g. '90 days'; without it the token never expires"},
+	 "create an API token, shown once; INTERVAL: '90 days' (none: forever)"},
 	{"token", "list", 2, 2, false, 0, token_list, "token list USER",
 	 "the user's API tokens (never the tokens themselves)"},
 	{"token", "revoke", 3, 3, false, 0, token_revoke, "token revoke USER NAME",
 	 "delete the user's API token NAME"},
 	{"migrate", NULL, 0, 0, false, OPT_SQL, migrate, "migrate [--sql FILE]",
-	 "install or upgrade the database schema (sql/install.sql; "
-	 "idempotent, one transaction)"},
+	 "install or upgrade the schema: install.sql in one transaction"},
 };
 
 bool admin_is_command(const char *word)
@@ -418,6 +415,8 @@ bool admin_is_command(const char *word)
 
 void admin_usage(FILE *out, const char *group)
 {
+	char path[PATH_MAX];
+
 	fputs("Admin commands:\n", out);
 	for (size_t i = 0; i < AG_ARRAY_LEN(commands); i++) {
 		if (group != NULL && strcmp(group, commands[i].group) != 0)
@@ -425,6 +424,9 @@ void admin_usage(FILE *out, const char *group)
 		fprintf(out, "  authgate %s\n      %s\n", commands[i].synopsis,
 			commands[i].help);
 	}
+	if (group == NULL || strcmp(group, "migrate") == 0)
+		fprintf(out, "migrate without --sql runs %s\n",
+			installed_script(path));
 	fputs("Each also takes the database options --db, --db-password-file "
 	      "and --db-timeout\n(or AUTHGATE_DB..., PG* variables) and "
 	      "connects as an operator: a superuser,\nthe schema's owner or "
