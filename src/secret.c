@@ -95,9 +95,11 @@ static bool read_line(char *out, size_t cap, size_t *len)
 static int prompt_no_echo(const char *prompt, char *out, size_t cap,
 			  size_t *len)
 {
-	static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-				      SIGTSTP};
-	struct sigaction quiet = {.sa_handler = restore_and_reraise}, old[5];
+	/* Not SIGTSTP: the shell keeps a stopped job's terminal modes and
+	 * gives them back at fg, so the rest is typed silently too. */
+	static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction quiet = {.sa_handler = restore_and_reraise};
+	struct sigaction old[AG_ARRAY_LEN(signals)];
 	struct termios silent;
 	bool ok;
 

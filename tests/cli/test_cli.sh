@@ -293,6 +293,33 @@ admin_tokens)
 	[[ $status == 1 ]] && grep -q "has no API token named \"deploy\"" "$work/err" ||
 		fail "revoking a revoked token: $status $(cat "$work/err")"
 	;;
+admin_operator_role)
+	# Not only a superuser: a member of authgate_admin can do it all; the
+	# daemon's role can do none of it.
+	need_stack
+	operator="cli_operator_$$_$RANDOM"
+	psql -X -q -v ON_ERROR_STOP=1 "$AUTHGATE_TEST_DB" \
+		-c "CREATE ROLE $operator LOGIN IN ROLE authgate_admin" >/dev/null
+	trap 'psql -X -q "$AUTHGATE_TEST_DB" -c "DROP ROLE IF EXISTS '"$operator"'" >/dev/null; rm -rf "$work"' EXIT
+	export AUTHGATE_DB="$AUTHGATE_TEST_DB user=$operator"
+	run_with_input 'operator made this' user add "$user" --email "$user@example.com"
+	expect_ok user add as authgate_admin
+	for cmd in "user list" "user roles $user add staff" "user roles $user" \
+		"user sessions $user" "user revoke $user" "token create $user t1" \
+		"token list $user" "token revoke $user t1" "user disable $user" \
+		"user enable $user" "user delete $user"; do
+		read -ra argv <<<"$cmd"
+		run "${argv[@]}"
+		expect_ok "$cmd as authgate_admin"
+	done
+	[[ -n ${AUTHGATE_TEST_DAEMON_DB:-} ]] || fail "AUTHGATE_TEST_DAEMON_DB is not set"
+	export AUTHGATE_DB=$AUTHGATE_TEST_DAEMON_DB
+	for cmd in "user list" "user disable $user" "token list $user"; do
+		read -ra argv <<<"$cmd"
+		run "${argv[@]}"
+		expect_one_line_failure "permission denied"
+	done
+	;;
 admin_usage)
 	for args in "user" "user frob alice" "user add" "user add a b" "user list extra" \
 		"user list --email x@example.com" "token create alice" "token revoke alice" \
