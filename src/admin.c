@@ -4,7 +4,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -458,35 +457,39 @@ static const char *option_value(int argc, char **argv, int *i,
 static int parse_words(int argc, char **argv, struct admin_args *out,
 		       unsigned *given, char *err, size_t err_cap)
 {
-	static const struct {
+	const struct {
 		const char *name;
 		unsigned bit;
-		size_t offset;
+		const char **value;
 	} own[] = {
-		{"--email", OPT_EMAIL, offsetof(struct admin_args, email)},
-		{"--valid-for", OPT_VALID_FOR, offsetof(struct admin_args, valid_for)},
-		{"--sql", OPT_SQL, offsetof(struct admin_args, sql)},
+		{"--email", OPT_EMAIL, &out->email},
+		{"--valid-for", OPT_VALID_FOR, &out->valid_for},
+		{"--sql", OPT_SQL, &out->sql},
 	};
 
 	for (int i = 2; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL;
-		bool missing = false;
-		size_t k;
+		bool missing = false, taken = false;
 
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			out->help = true;
 			continue;
 		}
-		for (k = 0; k < AG_ARRAY_LEN(own) && value == NULL && !missing; k++)
+		for (size_t k = 0; k < AG_ARRAY_LEN(own) && !taken; k++) {
 			value = option_value(argc, argv, &i, own[k].name, &missing);
-		if (missing) {
-			snprintf(err, err_cap, "option %s needs a value", arg);
-			return -1;
+			if (missing) {
+				snprintf(err, err_cap, "option %s needs a value", arg);
+				return -1;
+			}
+			if (value != NULL) {
+				*own[k].value = value;
+				*given |= own[k].bit;
+				taken = true;
+			}
 		}
-		if (value != NULL) {
-			*given |= own[k - 1].bit;
-			*(const char **)(void *)((char *)out + own[k - 1].offset) = value;
-		} else if (strncmp(arg, "--", 2) == 0) {
+		if (taken)
+			continue;
+		if (strncmp(arg, "--", 2) == 0) {
 			/* A daemon option (each takes a value): config's. */
 			out->options[out->noptions++] = argv[i];
 			if (strchr(arg, '=') == NULL && i + 1 < argc)
