@@ -390,7 +390,7 @@ static const struct admin_command commands[] = {
 	 "user roles NAME [add ROLE | remove ROLE]",
 	 "list the user's roles, or grant or take away one"},
 	{"user", "sessions", 2, 2, false, 0, user_sessions, "user sessions NAME",
-	 "the user's live sessions"},
+	 "the user's unexpired sessions (LAST SEEN shows the idle ones)"},
 	{"user", "revoke", 2, 2, false, 0, user_revoke, "user revoke NAME",
 	 "end every session of the user (log out everywhere)"},
 	{"token", "create", 3, 3, false, OPT_VALID_FOR, token_create,
