@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin_db.h"
+#include "db.h"
 #include "password.h"
 #include "secret.h"
 #include "table.h"
@@ -567,11 +568,27 @@ int admin_run(const struct admin_args *args, const struct config *cfg)
 	char err[ERR_MAX];
 	struct admin_db *db = admin_db_connect(cfg->db, cfg->db_password,
 					       cfg->db_timeout, err, sizeof(err));
+	long version;
 	int status;
 
 	if (db == NULL)
 		return fail("cannot connect to the database: %s", err);
+	/* Say what to do about a missing or old schema, rather than let
+	 * the first query fail on a missing table or function. */
+	if (strcmp(args->group, "migrate") != 0) {
+		if (admin_db_schema_version(db, &version, err, sizeof(err)) != 0) {
+			status = fail("%s", err);
+			goto out;
+		}
+		if (version < DB_SCHEMA_VERSION) {
+			status = fail("database schema version %ld is older than "
+				      "this binary needs (%d): run authgate migrate",
+				      version, DB_SCHEMA_VERSION);
+			goto out;
+		}
+	}
 	status = args->command->run(db, args);
+out:
 	admin_db_close(db);
 	return status;
 }

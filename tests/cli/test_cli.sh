@@ -385,6 +385,8 @@ admin_password_input)
 admin_migrate)
 	scratch_db
 	sql=$(dirname "$0")/../../sql/install.sql
+	run user list --db "$scratch"
+	expect_one_line_failure "schema version 0 is older than this binary needs (.*): run authgate migrate"
 	run migrate --db "$scratch" --sql "$sql"
 	expect_ok migrate
 	expect_out "^schema version 0 -> [0-9]+ \("
