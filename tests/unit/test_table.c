@@ -16,8 +16,9 @@ static const char *grid_cell(void *arg, size_t row, size_t col)
 	return g->cells[row * g->ncols + col];
 }
 
-/* The table as printed, in a heap string the caller frees. */
-static char *render(size_t nrows, size_t ncols, const char *const *cells)
+/* Prints the cells as a table and compares the text with `expected`. */
+static void expect_table(size_t nrows, size_t ncols, const char *const *cells,
+			 const char *expected)
 {
 	struct grid g = {ncols, cells};
 	char *text = NULL;
@@ -27,7 +28,8 @@ static char *render(size_t nrows, size_t ncols, const char *const *cells)
 	cr_assert(out != NULL);
 	table_print(out, nrows, ncols, grid_cell, &g);
 	fclose(out);
-	return text;
+	cr_assert_str_eq(text, expected);
+	free(text);
 }
 
 Test(table, columns_align_on_the_widest_cell)
@@ -37,12 +39,10 @@ Test(table, columns_align_on_the_widest_cell)
 		"1", "alice", "enabled",
 		"12", "bob", "disabled",
 	};
-	char *text = render(3, 3, cells);
 
-	cr_assert_str_eq(text, "ID  USERNAME  STATUS\n"
-			       "1   alice     enabled\n"
-			       "12  bob       disabled\n");
-	free(text);
+	expect_table(3, 3, cells, "ID  USERNAME  STATUS\n"
+		     "1   alice     enabled\n"
+		     "12  bob       disabled\n");
 }
 
 Test(table, width_counts_characters_not_bytes)
@@ -51,11 +51,9 @@ Test(table, width_counts_characters_not_bytes)
 		"NAME", "X",
 		"\xc3\xa9t\xc3\xa9", "1", /* été: 3 characters, 5 bytes */
 	};
-	char *text = render(2, 2, cells);
 
 	cr_assert_eq(table_width("\xc3\xa9t\xc3\xa9"), 3);
-	cr_assert_str_eq(text, "NAME  X\n\xc3\xa9t\xc3\xa9   1\n");
-	free(text);
+	expect_table(2, 2, cells, "NAME  X\n\xc3\xa9t\xc3\xa9   1\n");
 }
 
 Test(table, empty_last_cells_leave_no_trailing_space)
@@ -65,10 +63,8 @@ Test(table, empty_last_cells_leave_no_trailing_space)
 		"x", "", "",
 		"y", "", "admin",
 	};
-	char *text = render(3, 3, cells);
 
-	cr_assert_str_eq(text, "A  EMAIL  ROLES\nx\ny         admin\n");
-	free(text);
+	expect_table(3, 3, cells, "A  EMAIL  ROLES\nx\ny         admin\n");
 }
 
 Test(table, control_characters_print_as_question_marks)
@@ -77,17 +73,12 @@ Test(table, control_characters_print_as_question_marks)
 		"UA",
 		"evil\x1b[2Jagent\x7f\xc2\x9bx",
 	};
-	char *text = render(2, 1, cells);
 
-	cr_assert_str_eq(text, "UA\nevil?[2Jagent??x\n");
-	free(text);
+	expect_table(2, 1, cells, "UA\nevil?[2Jagent??x\n");
 }
 
 Test(table, header_only)
 {
 	static const char *const cells[] = {"NAME", "CREATED"};
-	char *text = render(1, 2, cells);
-
-	cr_assert_str_eq(text, "NAME  CREATED\n");
-	free(text);
+	expect_table(1, 2, cells, "NAME  CREATED\n");
 }
