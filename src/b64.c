@@ -1,4 +1,5 @@
-/* base64url without padding (RFC 4648 sections 5 and 3.5). */
+/* base64url without padding (RFC 4648 sections 5 and 3.5), and standard
+ * base64 with padding (section 4). */
 #include "b64.h"
 
 static const char b64url_alphabet[] =
@@ -18,6 +19,18 @@ static int b64url_value(unsigned char c)
 	if (c == '_')
 		return 63;
 	return -1;
+}
+
+/* The same for the standard alphabet. */
+static int b64_value(unsigned char c)
+{
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	if (c == '-' || c == '_')
+		return -1;
+	return b64url_value(c);
 }
 
 enum parse_result b64url_encode(const uint8_t *in, size_t len, char *out,
@@ -56,10 +69,12 @@ enum parse_result b64url_encode(const uint8_t *in, size_t len, char *out,
 }
 
 /*
- * Validates everything first, so malformed input is PARSE_INVALID whatever
- * out_cap is; on any error `*out_len` is 0.
+ * Unpadded decoding with the alphabet of `value`. Validates everything
+ * first, so malformed input is PARSE_INVALID whatever out_cap is; on any
+ * error `*out_len` is 0.
  */
-enum parse_result b64url_decode(const char *in, size_t len, uint8_t *out,
+static enum parse_result decode(const char *in, size_t len,
+				int (*value)(unsigned char), uint8_t *out,
 				size_t out_cap, size_t *out_len)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -70,16 +85,16 @@ enum parse_result b64url_decode(const char *in, size_t len, uint8_t *out,
 	if (rem == 1)
 		return PARSE_INVALID;
 	for (i = 0; i < len; i++) {
-		if (b64url_value(p[i]) < 0)
+		if (value(p[i]) < 0)
 			return PARSE_INVALID;
 	}
 	/*
 	 * The last character of a partial group carries bits past the end of
 	 * the data; they must be zero or two strings would decode the same.
 	 */
-	if (rem == 2 && (b64url_value(p[len - 1]) & 0x0f) != 0)
+	if (rem == 2 && (value(p[len - 1]) & 0x0f) != 0)
 		return PARSE_INVALID;
-	if (rem == 3 && (b64url_value(p[len - 1]) & 0x03) != 0)
+	if (rem == 3 && (value(p[len - 1]) & 0x03) != 0)
 		return PARSE_INVALID;
 
 	need = full / 4 * 3 + (rem ? rem - 1 : 0);
@@ -87,23 +102,44 @@ enum parse_result b64url_decode(const char *in, size_t len, uint8_t *out,
 		return PARSE_TOO_LONG;
 
 	for (i = 0; i < full; i += 4) {
-		v = (uint32_t)b64url_value(p[i]) << 18 |
-		    (uint32_t)b64url_value(p[i + 1]) << 12 |
-		    (uint32_t)b64url_value(p[i + 2]) << 6 |
-		    (uint32_t)b64url_value(p[i + 3]);
+		v = (uint32_t)value(p[i]) << 18 |
+		    (uint32_t)value(p[i + 1]) << 12 |
+		    (uint32_t)value(p[i + 2]) << 6 |
+		    (uint32_t)value(p[i + 3]);
 		out[n++] = (uint8_t)(v >> 16);
 		out[n++] = (uint8_t)(v >> 8);
 		out[n++] = (uint8_t)v;
 	}
 	if (rem >= 2) {
-		v = (uint32_t)b64url_value(p[i]) << 18 |
-		    (uint32_t)b64url_value(p[i + 1]) << 12;
+		v = (uint32_t)value(p[i]) << 18 |
+		    (uint32_t)value(p[i + 1]) << 12;
 		if (rem == 3)
-			v |= (uint32_t)b64url_value(p[i + 2]) << 6;
+			v |= (uint32_t)value(p[i + 2]) << 6;
 		out[n++] = (uint8_t)(v >> 16);
 		if (rem == 3)
 			out[n++] = (uint8_t)(v >> 8);
 	}
 	*out_len = n;
 	return PARSE_OK;
+}
+
+enum parse_result b64url_decode(const char *in, size_t len, uint8_t *out,
+				size_t out_cap, size_t *out_len)
+{
+	return decode(in, len, b64url_value, out, out_cap, out_len);
+}
+
+enum parse_result b64_decode(const char *in, size_t len, uint8_t *out,
+			     size_t out_cap, size_t *out_len)
+{
+	size_t padding = 0;
+
+	*out_len = 0;
+	if (len % 4 != 0)
+		return PARSE_INVALID;
+	while (padding < 2 && padding < len && in[len - 1 - padding] == '=')
+		padding++;
+	/* What is left is unpadded base64 whose last group is 4 - padding
+	 * characters long; a third '=' makes it 1, which decode() refuses. */
+	return decode(in, len - padding, b64_value, out, out_cap, out_len);
 }

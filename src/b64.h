@@ -1,4 +1,5 @@
-/* base64url without padding (RFC 4648 section 5), for tokens. Pure. */
+/* base64url without padding (RFC 4648 section 5), for tokens, and standard
+ * padded base64 (section 4), for HTTP Basic credentials. Pure. */
 #ifndef AUTHGATE_B64_H
 #define AUTHGATE_B64_H
 
@@ -25,5 +26,18 @@ enum parse_result b64url_encode(const uint8_t *in, size_t len, char *out,
  */
 enum parse_result b64url_decode(const char *in, size_t len, uint8_t *out,
 				size_t out_cap, size_t *out_len) AG_MUST_CHECK;
+
+/* Length of the decoding of n padded base64 characters, at most. */
+#define B64_DECODED_MAX(n) ((n) / 4 * 3)
+
+/*
+ * Strict decoding of standard base64 (alphabet A-Z a-z 0-9 + /) with '='
+ * padding, as in RFC 7617's Basic credentials: the length is a multiple of
+ * 4, '=' only as the last one or two characters, no whitespace, unused
+ * trailing bits zero (one encoding per byte string). PARSE_TOO_LONG when
+ * the result exceeds out_cap.
+ */
+enum parse_result b64_decode(const char *in, size_t len, uint8_t *out,
+			     size_t out_cap, size_t *out_len) AG_MUST_CHECK;
 
 #endif

@@ -286,3 +286,71 @@ Test(b64, three_char_groups_accept_only_zero_trailing_bits)
 	}
 	cr_assert_eq(accepted, 16);
 }
+
+/* Standard base64 with padding (RFC 4648 section 4): the test vectors of
+ * section 10, and the two characters that differ from base64url. */
+static const struct vector padded_vectors[] = {
+	{ S(""), "" },
+	{ S("f"), "Zg==" },
+	{ S("fo"), "Zm8=" },
+	{ S("foo"), "Zm9v" },
+	{ S("foobar"), "Zm9vYmFy" },
+	{ S("\xfb\xff"), "+/8=" },
+	{ S("\xff\xff\xff"), "////" },
+};
+
+Test(b64, padded_decode_vectors)
+{
+	for (size_t i = 0; i < AG_ARRAY_LEN(padded_vectors); i++) {
+		const struct vector *v = &padded_vectors[i];
+		size_t enc_len = strlen(v->enc), out_len = 99;
+		char *in = dup_exact(v->enc, enc_len);
+		uint8_t out[16];
+
+		cr_assert_eq(b64_decode(in, enc_len, out, sizeof(out), &out_len),
+			     PARSE_OK, "case %zu", i);
+		cr_assert_eq(out_len, v->raw_len, "case %zu", i);
+		cr_assert(memcmp(out, v->raw, v->raw_len) == 0, "case %zu", i);
+		free(in);
+	}
+}
+
+Test(b64, padded_decode_invalid_table)
+{
+	static const char *const invalid[] = {
+		"Zg",     /* padding missing */
+		"Zg=",    /* length not a multiple of 4 */
+		"Z===",   /* three '=' */
+		"====",
+		"Zg=a",   /* '=' inside */
+		"Z=g=",
+		"Zh==",   /* unused bits set: "Zg==" is the encoding */
+		"Zm9=",
+		"-_8=",   /* the base64url alphabet */
+		"Zm9v ",  /* whitespace */
+		"Zm9v\n",
+		"Zm 9v",
+	};
+
+	for (size_t i = 0; i < AG_ARRAY_LEN(invalid); i++) {
+		size_t len = strlen(invalid[i]), out_len = 99;
+		char *in = dup_exact(invalid[i], len);
+		uint8_t out[16];
+
+		cr_assert_eq(b64_decode(in, len, out, sizeof(out), &out_len),
+			     PARSE_INVALID, "case %zu: %s", i, invalid[i]);
+		cr_assert_eq(out_len, 0, "case %zu", i);
+		free(in);
+	}
+}
+
+Test(b64, padded_decode_bounded_output)
+{
+	uint8_t out[2];
+	size_t out_len = 99;
+
+	cr_assert_eq(b64_decode(S("Zm8="), out, 2, &out_len), PARSE_OK);
+	cr_assert_eq(out_len, 2);
+	cr_assert_eq(b64_decode(S("Zm9v"), out, 2, &out_len), PARSE_TOO_LONG);
+	cr_assert_eq(out_len, 0);
+}
