@@ -10,6 +10,7 @@
 #include "redirect.h"
 #include "session.h"
 #include "validate.h"
+#include "verify.h"
 
 #define LOGIN_BODY_MAX (16 * 1024) /* matches client_max_body_size */
 #define FIELD_MAX (PASSWORD_MAX_LEN + 1)
@@ -184,31 +185,9 @@ static bool read_login_form(const struct request *req, struct response *resp,
 	return true;
 }
 
-/* Upgrades a bcrypt or old-parameter hash after a successful login. */
-static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
-			 const struct login_user *user,
-			 const struct login_form *f)
-{
-	char fresh[PASSWORD_HASH_MAX];
-
-	if (password_hash(f->password, f->password_len, fresh, sizeof(fresh)) != 0 ||
-	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK)
-		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
-			f->username);
-	else
-		log_msg(LOG_INFO, req->id, "password hash upgraded user=%s",
-			f->username);
-}
-
 static void login_failed(const struct request *req, struct response *resp,
-			 struct handler_ctx *ctx, const struct login_form *f,
-			 const char *reason, const struct client_info *client)
+			 struct handler_ctx *ctx, const struct login_form *f)
 {
-	if (db_login_failure(ctx->db, f->username, reason, client->addr,
-			     client->agent) != DB_OK)
-		log_msg(LOG_WARN, req->id, "could not record a failed login");
-	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
-		f->username, reason);
 	resp->status = 401;
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
 }
@@ -220,8 +199,6 @@ static void locked_out(const struct request *req, struct response *resp,
 {
 	char message[128];
 
-	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
-		f->username, retry_after);
 	handler_locked(resp, retry_after, message, sizeof(message));
 	login_page(req, resp, ctx, message, f->username, f->next);
 }
@@ -264,59 +241,34 @@ void handle_login_post(const struct request *req, struct response *resp,
 	struct login_user user;
 	struct client_info client;
 	uint8_t fingerprint[SHA256_LEN];
-	enum password_verdict verdict;
-	enum db_result found;
 	long retry_after;
 
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
 	handler_client_info(req, &client);
-	/* Brute-force regulation: --login-max-failures without a quiet
-	 * --login-lockout lock the account (or the address) until that long
-	 * after the last failure. */
-	if (db_login_throttle(ctx->db, form.username, client.addr, client.agent,
-			      ctx->cfg->login_lockout,
-			      ctx->cfg->login_max_failures,
-			      ctx->cfg->login_max_address_failures,
-			      &retry_after) != DB_OK) {
+	switch (verify_password(req, ctx,
+				&(struct verify_attempt){
+					.username = form.username,
+					.password = form.password,
+					.password_len = form.password_len,
+					.method = "login",
+					.client = &client,
+				},
+				&user, &retry_after)) {
+	case VERIFY_ERROR:
 		resp->status = 503;
 		pages_message(resp, "Try again later",
 			      "Signing in is not possible right now.");
 		goto out;
-	}
-	if (retry_after > 0) {
+	case VERIFY_LOCKED:
 		locked_out(req, resp, ctx, &form, retry_after);
 		goto out;
-	}
-	found = db_user_for_login(ctx->db, form.username, &user);
-	if (found == DB_ERROR) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+	case VERIFY_FAILED:
+		login_failed(req, resp, ctx, &form);
 		goto out;
+	case VERIFY_OK:
+		break;
 	}
-	/* Unknown users pay the same argon2 work as a wrong password. */
-	if (found == DB_NOT_FOUND) {
-		password_burn(form.password, form.password_len);
-		login_failed(req, resp, ctx, &form, "unknown_user", &client);
-		goto out;
-	}
-	verdict = password_verify(user.password_hash, form.password,
-				  form.password_len);
-	if (verdict == PASSWORD_ERROR)
-		log_msg(LOG_ERROR, req->id,
-			"stored password hash has an unknown format user=%s",
-			form.username);
-	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
-		login_failed(req, resp, ctx, &form, "bad_password", &client);
-		goto out;
-	}
-	if (user.disabled) {
-		login_failed(req, resp, ctx, &form, "disabled", &client);
-		goto out;
-	}
-	if (verdict == PASSWORD_MATCH_REHASH)
-		upgrade_hash(req, ctx, &user, &form);
 	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:

@@ -1,0 +1,90 @@
+#include "verify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "password.h"
+
+static void record_failure(const struct request *req, struct handler_ctx *ctx,
+			   const struct verify_attempt *a, const char *reason)
+{
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "%s%s",
+		 strcmp(a->method, "login") == 0 ? "" : "basic_", reason);
+	if (db_login_failure(ctx->db, a->username, detail, a->client->addr,
+			     a->client->agent) != DB_OK)
+		log_msg(LOG_WARN, req->id, "could not record a failed %s",
+			a->method);
+	log_msg(LOG_INFO, req->id, "%s failed user=%s reason=%s", a->method,
+		a->username, reason);
+}
+
+/* Replaces a bcrypt or old-parameter hash after a successful check
+ * (compare-and-set: a concurrent set_password wins). */
+static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
+			 const struct verify_attempt *a, struct login_user *user)
+{
+	char fresh[PASSWORD_HASH_MAX];
+
+	if (password_hash(a->password, a->password_len, fresh, sizeof(fresh)) != 0 ||
+	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK) {
+		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
+			a->username);
+		return;
+	}
+	log_msg(LOG_INFO, req->id, "password hash upgraded user=%s", a->username);
+	snprintf(user->password_hash, sizeof(user->password_hash), "%s", fresh);
+}
+
+enum verify_result verify_password(const struct request *req,
+				   struct handler_ctx *ctx,
+				   const struct verify_attempt *a,
+				   struct login_user *user, long *retry_after)
+{
+	enum password_verdict verdict;
+	enum db_result found;
+
+	/* Brute-force regulation: --login-max-failures without a quiet
+	 * --login-lockout lock the account (or the address) until that long
+	 * after the last failure. */
+	if (db_login_throttle(ctx->db, a->username, a->client->addr,
+			      a->client->agent, ctx->cfg->login_lockout,
+			      ctx->cfg->login_max_failures,
+			      ctx->cfg->login_max_address_failures,
+			      retry_after) != DB_OK)
+		return VERIFY_ERROR;
+	if (*retry_after > 0) {
+		log_msg(LOG_INFO, req->id,
+			"%s refused: locked user=%s retry_after=%ld", a->method,
+			a->username, *retry_after);
+		return VERIFY_LOCKED;
+	}
+	found = db_user_for_login(ctx->db, a->username, user);
+	if (found == DB_ERROR)
+		return VERIFY_ERROR;
+	/* Unknown users pay the same argon2 work as a wrong password. */
+	if (found == DB_NOT_FOUND) {
+		password_burn(a->password, a->password_len);
+		record_failure(req, ctx, a, "unknown_user");
+		return VERIFY_FAILED;
+	}
+	verdict = password_verify(user->password_hash, a->password,
+				  a->password_len);
+	if (verdict == PASSWORD_ERROR)
+		log_msg(LOG_ERROR, req->id,
+			"stored password hash has an unknown format user=%s",
+			a->username);
+	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
+		record_failure(req, ctx, a, "bad_password");
+		return VERIFY_FAILED;
+	}
+	if (user->disabled) {
+		record_failure(req, ctx, a, "disabled");
+		return VERIFY_FAILED;
+	}
+	if (verdict == PASSWORD_MATCH_REHASH)
+		upgrade_hash(req, ctx, a, user);
+	return VERIFY_OK;
+}
