@@ -1454,6 +1454,56 @@ $migration_3$;
 -- Append later versions here, each as its own guarded DO block, like
 -- version 2 above.
 
+-- Version 5: HTTP Basic on $authgate_basic locations.
+--
+-- The daemon verifies the password itself (daemon_user_for_login, as for
+-- the login form), then calls daemon_basic_login with the hash it verified
+-- against: the identity comes back only if that is still the user's hash
+-- and the user is enabled, under FOR SHARE so a concurrent set_password or
+-- disable_user either commits first (no row) or waits. A success clears the
+-- account's failure count and is recorded as event 'basic_login' (once per
+-- verification: the daemon remembers verified credentials for a short
+-- while, see --basic-cache-ttl). Failures go through daemon_login_failure
+-- with a 'basic_...' detail, and the throttle is the login form's.
+DO $migration_5$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 5) THEN
+    RETURN;
+END IF;
+
+CREATE FUNCTION authgate.daemon_basic_login(p_user_id bigint, p_password_hash text,
+                                            p_client_addr text, p_user_agent text)
+RETURNS TABLE (user_id bigint, username text, email text, roles text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_user authgate.users;
+BEGIN
+    SELECT u.* INTO v_user
+      FROM authgate.users AS u
+     WHERE u.id = p_user_id AND u.password_hash = p_password_hash AND NOT u.disabled
+       FOR SHARE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user' AND f.key = authgate._user_key(v_user.username);
+    PERFORM authgate._event('basic_login', v_user.id, v_user.username,
+                            authgate._inet(p_client_addr), authgate._ua(p_user_agent), NULL);
+    user_id := v_user.id;
+    username := v_user.username;
+    email := v_user.email;
+    roles := authgate._roles(v_user.id);
+    RETURN NEXT;
+END
+$fn$;
+REVOKE ALL ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text)
+    TO authgate_daemon;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (5);
+END
+$migration_5$;
+
 
 -- The CSRF key: created when missing (first install, or after a deliberate
 -- DELETE to rotate it). ON CONFLICT makes this a no-op otherwise.

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic.h"
+#include "check_basic.h"
 #include "handler.h"
 #include "json.h"
 #include "log.h"
@@ -44,8 +46,9 @@ static bool has_any_role(const char *roles, struct str wanted)
 	return !any_wanted;
 }
 
-/* $authgate_fresh: seconds as a plain decimal number, or empty. */
-static bool parse_fresh(struct str s, long *seconds)
+/* $authgate_fresh and the lock's retry time: seconds as a plain positive
+ * decimal number, or empty (0). */
+static bool parse_seconds(struct str s, long *seconds)
 {
 	char text[16];
 	char *end;
@@ -63,19 +66,34 @@ static bool parse_fresh(struct str s, long *seconds)
  * The decision behind /auth/check and the FastCGI authorizer: 200 with
  * `id` filled, 401 (`*stale` when only the password is too old), 403, or
  * 500/503 when the check cannot be made (always a refusal).
+ *
+ * `basic_resp`: HTTP Basic is accepted (nginx's $authgate_basic, for
+ * /auth/check only, whose refusals @authgate_login turns into the
+ * challenge); it may get the reason of a refusal. When a password must
+ * be hashed, ctx->defer is set and the status is the answer for when the
+ * hashing threads are all busy.
  */
 static int check_status(const struct request *req, struct handler_ctx *ctx,
-			struct identity *id, bool *stale)
+			struct response *basic_resp, struct identity *id,
+			bool *stale)
 {
+	enum auth_result auth;
 	long fresh;
 
 	*stale = false;
-	if (!parse_fresh(req->fresh, &fresh)) {
+	if (!parse_seconds(req->fresh, &fresh)) {
 		log_msg(LOG_ERROR, req->id,
 			"$authgate_fresh must be a number of seconds");
 		return 500;
 	}
-	switch (handler_identify(req, ctx, !str_eq(req->passive, "on"), id)) {
+	/* On a $authgate_basic location, Basic credentials decide when the
+	 * request carries them; a cookie or Bearer token otherwise. */
+	if (basic_resp == NULL ||
+	    !check_basic(req, ctx, basic_resp, id, &auth))
+		auth = handler_identify(req, ctx, !str_eq(req->passive, "on"), id);
+	else if (ctx->defer)
+		return basic_resp->status;
+	switch (auth) {
 	case AUTH_ERROR:
 		/* Fail closed: nginx turns this into a 500, never a pass. */
 		return 503;
@@ -115,7 +133,9 @@ void handle_check(const struct request *req, struct response *resp,
 	struct identity id;
 	bool stale;
 
-	resp->status = check_status(req, ctx, &id, &stale);
+	resp->status = check_status(req, ctx, resp, &id, &stale);
+	if (ctx->defer)
+		return;
 	if (stale)
 		response_header(resp, "X-Authgate-Reason", "stale", 5);
 	if (resp->status == 200)
@@ -163,11 +183,64 @@ static void refuse_unauthenticated(const struct request *req,
 	response_header(resp, "Cache-Control", "no-store", 8);
 }
 
+/*
+ * A refusal on a $authgate_basic location that is for HTTP Basic to
+ * answer: the request carried Basic credentials, or comes from a client
+ * that is not a browser (git, WebDAV, scripts). Browsers without
+ * credentials are sent to the login form like anywhere else. False when
+ * it is not Basic's to answer.
+ */
+static bool basic_unauthorized(const struct request *req,
+			       struct response *resp, struct handler_ctx *ctx)
+{
+	struct basic_credentials creds;
+	char challenge[sizeof(ctx->cfg->basic_realm) + 40];
+	enum parse_result p = PARSE_ABSENT;
+
+	if (!str_eq(req->basic, "on"))
+		return false;
+	if (req->authorization.ptr != NULL)
+		p = basic_parse(req->authorization.ptr, req->authorization.len,
+				&creds);
+	explicit_bzero(&creds, sizeof(creds));
+	if (p == PARSE_ABSENT && wants_html(req->accept))
+		return false;
+	if (p == PARSE_INVALID || p == PARSE_TOO_LONG) {
+		handler_json_error(resp, 400, "bad_request",
+				   "malformed Basic credentials");
+		return true;
+	}
+	if (str_eq(req->reason, "locked")) {
+		char seconds[24];
+		long retry_after;
+
+		if (!parse_seconds(req->retry_after, &retry_after) ||
+		    retry_after == 0)
+			retry_after = ctx->cfg->login_lockout;
+		snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+		response_header(resp, "Retry-After", seconds, strlen(seconds));
+		handler_json_error(resp, 429, "locked",
+				   "too many failed attempts; try again later");
+		return true;
+	}
+	if (str_eq(req->reason, "busy")) {
+		response_header(resp, "Retry-After", "1", 1);
+		handler_json_error(resp, 503, "busy",
+				   "too many password checks at once");
+		return true;
+	}
+	snprintf(challenge, sizeof(challenge),
+		 "Basic realm=\"%s\", charset=\"UTF-8\"", ctx->cfg->basic_realm);
+	response_header(resp, "WWW-Authenticate", challenge, strlen(challenge));
+	handler_json_error(resp, 401, "unauthorized", "authentication required");
+	return true;
+}
+
 void handle_unauthorized(const struct request *req, struct response *resp,
 			 struct handler_ctx *ctx)
 {
-	(void)ctx;
-	refuse_unauthenticated(req, resp, str_eq(req->reason, "stale"));
+	if (!basic_unauthorized(req, resp, ctx))
+		refuse_unauthenticated(req, resp, str_eq(req->reason, "stale"));
 }
 
 /*
@@ -202,7 +275,7 @@ void handle_authorize(const struct request *req, struct response *resp,
 				   "the authorizer is misconfigured");
 		return;
 	}
-	switch (check_status(req, ctx, &id, &stale)) {
+	switch (check_status(req, ctx, NULL, &id, &stale)) {
 	case 200:
 		resp->status = 200;
 		identity_headers(resp, &id, names);

@@ -58,6 +58,19 @@ static bool valid_protection(const char *v)
 	       strcmp(v, "strong") == 0;
 }
 
+/* Goes inside a quoted-string of WWW-Authenticate as is: printable ASCII
+ * without the two characters that would need escaping. */
+static bool valid_realm(const char *v)
+{
+	if (v[0] == '\0')
+		return false;
+	for (; *v; v++) {
+		if (*v < 0x20 || *v > 0x7e || *v == '"' || *v == '\\')
+			return false;
+	}
+	return true;
+}
+
 static bool valid_log_level(const char *v)
 {
 	return strcmp(v, "debug") == 0 || strcmp(v, "info") == 0 ||
@@ -156,6 +169,15 @@ static const struct option_def options[] = {
 	{"registration-limit", OPT_LONG, LONG_FIELD(registration_limit), 0,
 	 1000000, "10", "registration attempts per client address per hour "
 	 "(0: no limit)", NULL, NULL},
+	{"basic-realm", OPT_STRING, STR_FIELD(basic_realm), 0, 0, "authgate",
+	 "realm of the HTTP Basic challenge on $authgate_basic locations",
+	 valid_realm, "printable ASCII without '\"' or '\\'"},
+	{"basic-cache-ttl", OPT_LONG, LONG_FIELD(basic_cache_ttl), 0, 3600, "60",
+	 "seconds a verified HTTP Basic user:password is remembered in memory, "
+	 "so the password is not hashed again on every request (0: never)",
+	 NULL, NULL},
+	{"basic-cache-size", OPT_LONG, LONG_FIELD(basic_cache_size), 1, 1000000,
+	 "4096", "most HTTP Basic credentials remembered at once", NULL, NULL},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -181,6 +203,9 @@ void config_defaults(struct config *cfg)
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;
+	strcpy(cfg->basic_realm, "authgate");
+	cfg->basic_cache_ttl = 60;
+	cfg->basic_cache_size = 4096;
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->login_message, "Please log in first.");
 	cfg->registration_limit = 10;

@@ -45,6 +45,11 @@ struct config {
 	 * longest a cached session goes unchecked; set by config_finish():
 	 * the idle timeout is exact to this. */
 	long touch_interval;
+	/* HTTP Basic ($authgate_basic on): the challenge's realm, and how
+	 * long a verified user:password stays in memory (0: never). */
+	char basic_realm[128];
+	long basic_cache_ttl;
+	long basic_cache_size;         /* entries */
 	char log_level[16];
 	char login_template[CONFIG_STR_MAX]; /* file; "" = the built-in page */
 	char login_message[256];       /* flash when sent to log in */

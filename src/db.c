@@ -27,6 +27,7 @@ enum statement {
 	ST_CHANGE_PASSWORD,
 	ST_REGISTER_CHECK,
 	ST_REGISTER,
+	ST_BASIC_LOGIN,
 	ST_COUNT
 };
 
@@ -66,13 +67,17 @@ static const char *const statement_sql[ST_COUNT] = {
 			      "$1, $2, $3, $4, $5)",
 	[ST_REGISTER] = "SELECT coalesce(user_id, 0), outcome FROM "
 			"authgate.daemon_register($1, $2, $3, $4, $5, $6)",
+	[ST_BASIC_LOGIN] =
+		"SELECT user_id, username, coalesce(email, ''), roles, 0, 0, 0, "
+		"false, NULL::bytea, false "
+		"FROM authgate.daemon_basic_login($1, $2, $3, $4)",
 };
 
 static const char *const statement_name[ST_COUNT] = {
 	"version", "ping", "secret", "check_session", "check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
 	"purge", "throttle", "reauthenticate", "mismatch", "change_password",
-	"register_check", "register",
+	"register_check", "register", "basic_login",
 };
 
 struct db {
@@ -460,6 +465,23 @@ enum db_result db_reauthenticate(struct db *db, const uint8_t token_hash[32],
 	r = run(db, ST_REAUTH, 5, values, lengths, formats, &res);
 	if (r == DB_OK && PQgetvalue(res, 0, 0)[0] != 't')
 		r = DB_NOT_FOUND;
+	PQclear(res);
+	return r;
+}
+
+enum db_result db_basic_login(struct db *db, int64_t user_id,
+			      const char *password_hash, const char *client_addr,
+			      const char *user_agent, struct identity *out)
+{
+	char id[24];
+	const char *values[4] = {id, password_hash, client_addr, user_agent};
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(id, sizeof(id), "%" PRId64, user_id);
+	r = run(db, ST_BASIC_LOGIN, 4, values, NULL, NULL, &res);
+	if (r == DB_OK)
+		read_identity(res, out);
 	PQclear(res);
 	return r;
 }

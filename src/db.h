@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 5
 #define DB_SECRET_LEN 32
 
 enum db_result {
@@ -88,6 +88,16 @@ enum db_result db_reauthenticate(struct db *db, const uint8_t token_hash[32],
 				 int64_t user_id, const char *client_addr,
 				 const char *user_agent,
 				 const uint8_t fingerprint[32]) AG_MUST_CHECK;
+
+/*
+ * A password verified against `password_hash` by HTTP Basic: DB_OK with the
+ * user's identity (times 0) when that is still the user's hash and the
+ * user is enabled, DB_NOT_FOUND otherwise. Records the success.
+ */
+enum db_result db_basic_login(struct db *db, int64_t user_id,
+			      const char *password_hash, const char *client_addr,
+			      const char *user_agent,
+			      struct identity *out) AG_MUST_CHECK;
 
 /* Session protection saw another client: ends the session (`end`) or
  * marks it not fresh. */

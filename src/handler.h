@@ -11,12 +11,27 @@
 #include "request.h"
 #include "response.h"
 
+#define BASIC_KEY_LEN 32
+
 /* Borrowed by a handler for one call; `db` belongs to the calling thread. */
 struct handler_ctx {
 	const struct config *cfg;
 	struct db *db;
 	const uint8_t *csrf_key; /* CSRF_KEY_LEN bytes, loaded at startup */
 	struct cache *cache;     /* shared by all threads; NULL when off */
+	/* Verified HTTP Basic credentials by their keyed hash (key:
+	 * BASIC_KEY_LEN random bytes, new in every process); NULL when off. */
+	struct cache *basic_cache;
+	const uint8_t *basic_key;
+	/* True on a hashing thread: the handler may hash passwords. */
+	bool on_hasher;
+	/*
+	 * Set by a handler that must hash (only when !on_hasher): the server
+	 * runs it again on a hashing thread, from scratch, with a new
+	 * response. What the handler left in `resp` is the answer when every
+	 * hashing thread is busy.
+	 */
+	bool defer;
 };
 
 typedef void handler_fn(const struct request *req, struct response *resp,

@@ -18,17 +18,32 @@
 struct listener {
 	pthread_t thread;
 	struct db *db;
-	struct cache *cache;
+	struct cache *cache;       /* sessions and API tokens; NULL when off */
+	struct cache *basic_cache; /* HTTP Basic credentials; NULL when off */
 	int wake_fd;
 	atomic_bool stopping;
 };
 
 static void apply(const char *payload, void *arg)
 {
-	struct cache *cache = arg;
+	struct listener *l = arg;
 
 	log_msg(LOG_DEBUG, 0, "cache invalidation %s", payload);
-	cache_apply_notification(cache, payload);
+	if (l->cache != NULL)
+		cache_apply_notification(l->cache, payload);
+	/* Basic credentials are keyed by an HMAC, never by a token hash: a
+	 * "hash:" notification cannot concern them, and applying it would
+	 * only keep the verifications in flight out of the cache. */
+	if (l->basic_cache != NULL && strncmp(payload, "hash:", 5) != 0)
+		cache_apply_notification(l->basic_cache, payload);
+}
+
+static void set_usable(struct listener *l, bool usable, int notify_fd)
+{
+	if (l->cache != NULL)
+		cache_set_usable(l->cache, usable, notify_fd);
+	if (l->basic_cache != NULL)
+		cache_set_usable(l->basic_cache, usable, notify_fd);
 }
 
 static void *listener_main(void *arg)
@@ -52,17 +67,17 @@ static void *listener_main(void *arg)
 			}
 			/* Emptied on the way in: nothing cached before now
 			 * can have missed a notification. */
-			cache_set_usable(l->cache, true, db_socket(l->db));
+			set_usable(l, true, db_socket(l->db));
 			listening = true;
 			if (warned)
 				log_msg(LOG_INFO, 0, "session cache on again");
 			warned = false;
 		}
 		if (db_wait_notifications(l->db, l->wake_fd, WAIT_SLICE_MS, apply,
-					  l->cache) != DB_OK) {
+					  l) != DB_OK) {
 			/* Unusable before the socket closes: its number
 			 * must not be polled after it is reused. */
-			cache_set_usable(l->cache, false, -1);
+			set_usable(l, false, -1);
 			db_close(l->db);
 			listening = false;
 			log_msg(LOG_WARN, 0,
@@ -71,18 +86,20 @@ static void *listener_main(void *arg)
 			warned = true;
 		}
 	}
-	cache_set_usable(l->cache, false, -1);
+	set_usable(l, false, -1);
 	db_close(l->db);
 	return NULL;
 }
 
-struct listener *listener_start(const struct config *cfg, struct cache *cache)
+struct listener *listener_start(const struct config *cfg, struct cache *cache,
+				struct cache *basic_cache)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 
 	if (l == NULL)
 		return NULL;
 	l->cache = cache;
+	l->basic_cache = basic_cache;
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 	atomic_init(&l->stopping, false);

@@ -26,9 +26,11 @@ static const struct {
 	{"AUTHGATE_REQUIRE_ROLE", offsetof(struct request, require_role)},
 	{"AUTHGATE_FRESH", offsetof(struct request, fresh)},
 	{"AUTHGATE_PASSIVE", offsetof(struct request, passive)},
+	{"AUTHGATE_BASIC", offsetof(struct request, basic)},
 	{"AUTHGATE_REASON", offsetof(struct request, reason)},
 	{"FCGI_APACHE_ROLE", offsetof(struct request, apache_role)},
 	{"REMOTE_PASSWD", offsetof(struct request, remote_passwd)},
+	{"AUTHGATE_RETRY_AFTER", offsetof(struct request, retry_after)},
 };
 
 void request_set_param(struct request *req, const char *name, size_t name_len,
@@ -63,6 +65,7 @@ static const struct {
 	{"X-Authgate-Require-Role", offsetof(struct request, require_role)},
 	{"X-Authgate-Fresh", offsetof(struct request, fresh)},
 	{"X-Authgate-Passive", offsetof(struct request, passive)},
+	{"X-Authgate-Basic", offsetof(struct request, basic)},
 };
 
 bool request_set_http_header(struct request *req, const char *name,

@@ -40,9 +40,11 @@ struct request {
 	struct str require_role;
 	struct str fresh;
 	struct str passive;
+	struct str basic; /* $authgate_basic: "on" accepts HTTP Basic */
 	struct str reason; /* why /auth/check refused, in @authgate_login */
 	struct str apache_role; /* mod_authnz_fcgi's phase */
 	struct str remote_passwd; /* an authorizer sent HTTP Basic's password */
+	struct str retry_after; /* with reason "locked", in @authgate_login */
 	struct str body;
 };
 

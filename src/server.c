@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "fcgi.h"
 #include "handler.h"
 #include "http.h"
@@ -84,6 +85,8 @@ static struct {
 	const struct config *cfg;
 	const uint8_t *csrf_key;
 	struct cache *cache;
+	struct cache *basic_cache;
+	uint8_t basic_key[BASIC_KEY_LEN];
 	int listen_fd;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_request_id;
@@ -353,7 +356,9 @@ static bool parse_params(struct conn *c)
 	return r == PARSE_ABSENT;
 }
 
-static void hand_to_hasher(struct worker *w, struct conn *c)
+/* Queues the request for a hashing thread, unless the queue is full;
+ * c->handler is what the hasher runs. */
+static bool enqueue_for_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
@@ -371,21 +376,62 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 		pthread_cond_signal(&srv.queue_cond);
 	}
 	pthread_mutex_unlock(&srv.queue_lock);
-	if (queued) {
+	if (queued)
 		/* The hasher owns the request now: stop watching the socket
 		 * until it comes back (nginx sends nothing meanwhile). */
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	else
+		log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+	return queued;
+}
+
+static void hand_to_hasher(struct worker *w, struct conn *c)
+{
+	if (enqueue_for_hasher(w, c))
 		return;
-	}
-	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
 	response_header(&c->resp, "Retry-After", "1", 1);
 	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
 	complete_request(w, c);
 }
 
+/*
+ * A handler that asked to run again on a hashing thread (ctx.defer): it
+ * starts there with an empty response; the one it left is the answer
+ * only when the queue is full.
+ */
+static void defer_to_hasher(struct worker *w, struct conn *c,
+			    handler_fn *handler)
+{
+	struct response busy = c->resp;
+
+	response_init(&c->resp);
+	c->handler = handler;
+	if (enqueue_for_hasher(w, c)) {
+		response_free(&busy);
+		return;
+	}
+	response_free(&c->resp);
+	c->resp = busy;
+	complete_request(w, c);
+}
+
+/* What a handler gets on this thread. */
+static struct handler_ctx thread_ctx(struct db *db, bool on_hasher)
+{
+	return (struct handler_ctx){
+		.cfg = srv.cfg,
+		.db = db,
+		.csrf_key = srv.csrf_key,
+		.cache = srv.cache,
+		.basic_cache = srv.basic_cache,
+		.basic_key = srv.basic_key,
+		.on_hasher = on_hasher,
+	};
+}
+
 static void dispatch(struct worker *w, struct conn *c)
 {
-	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key, srv.cache};
+	struct handler_ctx ctx = thread_ctx(w->db, false);
 	struct route route;
 
 	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
@@ -402,7 +448,10 @@ static void dispatch(struct worker *w, struct conn *c)
 		return;
 	}
 	route.handler(&c->req, &c->resp, &ctx);
-	complete_request(w, c);
+	if (ctx.defer)
+		defer_to_hasher(w, c, route.handler);
+	else
+		complete_request(w, c);
 }
 
 /* Answers a management record (request id 0). */
@@ -527,7 +576,7 @@ static bool process_http(struct worker *w, struct conn *c)
 	struct http_request_head head;
 	enum parse_result r = http_parse_request_head(c->in.data, c->in.len,
 						      &head);
-	struct handler_ctx ctx = {srv.cfg, w->db, srv.csrf_key, srv.cache};
+	struct handler_ctx ctx = thread_ctx(w->db, false);
 
 	if (r == PARSE_ABSENT)
 		return true;
@@ -574,7 +623,10 @@ static bool process_http(struct worker *w, struct conn *c)
 				   "only the check endpoint speaks HTTP");
 	else
 		handle_check(&c->req, &c->resp, &ctx);
-	complete_request(w, c);
+	if (ctx.defer)
+		defer_to_hasher(w, c, handle_check);
+	else
+		complete_request(w, c);
 	return false;
 }
 
@@ -803,7 +855,6 @@ static struct conn *next_job(void)
 static void *hasher_main(void *arg)
 {
 	struct hasher *h = arg;
-	struct handler_ctx ctx = {srv.cfg, h->db, srv.csrf_key, srv.cache};
 	struct conn *c;
 	uint64_t one = 1;
 
@@ -820,8 +871,11 @@ static void *hasher_main(void *arg)
 		/* A client that gave up while queued costs no hashing. */
 		c->abandoned = poll(&pfd, 1, 0) > 0 &&
 			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		if (!c->abandoned)
+		if (!c->abandoned) {
+			struct handler_ctx ctx = thread_ctx(h->db, true);
+
 			c->handler(&c->req, &c->resp, &ctx);
+		}
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;
@@ -911,7 +965,18 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	if (cfg->session_cache) {
 		srv.cache = cache_new((size_t)cfg->session_cache_size,
 				      cfg->touch_interval);
-		listener = srv.cache ? listener_start(cfg, srv.cache) : NULL;
+		if (srv.cache == NULL)
+			goto out;
+	}
+	if (cfg->basic_cache_ttl > 0) {
+		srv.basic_cache = cache_new((size_t)cfg->basic_cache_size,
+					    cfg->basic_cache_ttl);
+		if (srv.basic_cache == NULL ||
+		    crypto_random(srv.basic_key, sizeof(srv.basic_key)) != 0)
+			goto out;
+	}
+	if (srv.cache != NULL || srv.basic_cache != NULL) {
+		listener = listener_start(cfg, srv.cache, srv.basic_cache);
 		if (listener == NULL)
 			goto out;
 	}
@@ -970,6 +1035,8 @@ stop:
 out:
 	listener_stop(listener);
 	cache_free(srv.cache);
+	cache_free(srv.basic_cache);
+	explicit_bzero(srv.basic_key, sizeof(srv.basic_key));
 	free(srv.workers);
 	free(srv.hashers);
 	return result;

@@ -11,6 +11,7 @@ DECLARE
     v_bad text;
     v_expected text[] := ARRAY[
         'daemon_change_password(bytea,bigint,text,text,text,text)',
+        'daemon_basic_login(bigint,text,text,text)',
         'daemon_check_api_token(bytea)',
         'daemon_check_session(bytea,integer,integer)',
         'daemon_login_failure(text,text,text,text)',

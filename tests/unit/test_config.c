@@ -33,6 +33,21 @@ Test(config, defaults_follow_the_spec)
 	cr_assert_eq(cfg.remember_lifetime, 2592000);
 	cr_assert_str_eq(cfg.listen, "");
 	cr_assert_geq(cfg.threads, 2);
+	cr_assert_str_eq(cfg.basic_realm, "authgate");
+	cr_assert_eq(cfg.basic_cache_ttl, 60);
+	cr_assert_eq(cfg.basic_cache_size, 4096);
+}
+
+Test(config, basic_realm_takes_printable_ascii)
+{
+	char *envp[] = {"AUTHGATE_BASIC_REALM=Example Git (staff only)", NULL};
+	char *argv[] = {"authgate", "--basic-cache-ttl", "0", NULL};
+	struct config cfg;
+	char err[256];
+
+	cr_assert_eq(parse(&cfg, envp, 3, argv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(cfg.basic_realm, "Example Git (staff only)");
+	cr_assert_eq(cfg.basic_cache_ttl, 0);
 }
 
 Test(config, environment_then_arguments)
@@ -64,6 +79,14 @@ Test(config, bad_values_fail_with_one_line)
 		{"--listen", "unix:relative", "listen"},
 		{"--cookie-name", "a;b", "cookie-name"},
 		{"--log-level", "loud", "log-level"},
+		{"--basic-realm", "", "basic-realm"},
+		{"--basic-realm", "a\"b", "basic-realm"},
+		{"--basic-realm", "a\\b", "basic-realm"},
+		{"--basic-realm", "caf\xc3\xa9", "basic-realm"},
+		{"--basic-realm", "a\tb", "basic-realm"},
+		{"--basic-cache-ttl", "-1", "basic-cache-ttl"},
+		{"--basic-cache-ttl", "3601", "basic-cache-ttl"},
+		{"--basic-cache-size", "0", "basic-cache-size"},
 		{"--no-such-option", "1", "unknown option"},
 	};
 	char *envp[] = {NULL};
