@@ -46,39 +46,43 @@ static enum auth_result verify(const struct request *req,
 	struct client_info client;
 	struct login_user user;
 	long retry_after = 0;
-	int64_t now;
-	enum db_result r;
+	enum db_result r = DB_NOT_FOUND;
 
 	handler_client_info(req, &client);
-	switch (verify_password(req, ctx,
-				&(struct verify_attempt){
-					.username = c->username,
-					.password = c->password,
-					.password_len = c->password_len,
-					.method = "basic",
-					.client = &client,
-				},
-				&user, &retry_after)) {
-	case VERIFY_ERROR:
-		return AUTH_ERROR;
-	case VERIFY_LOCKED:
-		refuse_locked(resp, retry_after);
-		return AUTH_NONE;
-	case VERIFY_FAILED:
-		return AUTH_NONE;
-	case VERIFY_OK:
-		break;
+	/* The user may change between the hash being read and the success
+	 * being recorded (set_password, disable_user, or another check
+	 * upgrading a bcrypt hash at the same moment): then check once more
+	 * against what is stored now. */
+	for (int attempt = 0; attempt < 2 && r == DB_NOT_FOUND; attempt++) {
+		switch (verify_password(req, ctx,
+					&(struct verify_attempt){
+						.username = c->username,
+						.password = c->password,
+						.password_len = c->password_len,
+						.method = "basic",
+						.client = &client,
+					},
+					&user, &retry_after)) {
+		case VERIFY_ERROR:
+			return AUTH_ERROR;
+		case VERIFY_LOCKED:
+			refuse_locked(resp, retry_after);
+			return AUTH_NONE;
+		case VERIFY_FAILED:
+			return AUTH_NONE;
+		case VERIFY_OK:
+			break;
+		}
+		/* Only if the hash just verified is still the user's, and
+		 * the user still enabled. */
+		r = db_basic_login(ctx->db, user.user_id, user.password_hash,
+				   client.addr, client.agent, out);
+		explicit_bzero(user.password_hash, sizeof(user.password_hash));
 	}
-	/* Only if the hash just verified is still the user's, and the user
-	 * still enabled: a set_password or disable_user in between wins. */
-	r = db_basic_login(ctx->db, user.user_id, user.password_hash, client.addr,
-			   client.agent, out);
-	explicit_bzero(user.password_hash, sizeof(user.password_hash));
 	if (r != DB_OK)
 		return r == DB_ERROR ? AUTH_ERROR : AUTH_NONE;
-	now = (int64_t)time(NULL);
 	if (ctx->basic_cache != NULL)
-		cache_put(ctx->basic_cache, key, out, now, epoch);
+		cache_put(ctx->basic_cache, key, out, (int64_t)time(NULL), epoch);
 	log_msg(LOG_INFO, req->id, "basic login user=%s", c->username);
 	return AUTH_OK;
 }
@@ -88,7 +92,7 @@ bool check_basic(const struct request *req, struct handler_ctx *ctx,
 		 enum auth_result *result)
 {
 	struct basic_credentials creds;
-	uint8_t key[SHA256_LEN];
+	uint8_t key[SHA256_LEN] = {0};
 	int64_t now = (int64_t)time(NULL);
 	enum parse_result p;
 
@@ -102,7 +106,8 @@ bool check_basic(const struct request *req, struct handler_ctx *ctx,
 		log_msg(LOG_INFO, req->id, "malformed Basic credentials refused");
 		return true;
 	}
-	credentials_key(ctx, &creds, key);
+	if (ctx->basic_cache != NULL)
+		credentials_key(ctx, &creds, key);
 	if (ctx->basic_cache != NULL &&
 	    cache_get(ctx->basic_cache, key, now, out)) {
 		*result = AUTH_OK;

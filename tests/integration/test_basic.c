@@ -195,6 +195,33 @@ Test(basic_auth, verified_credentials_are_served_from_memory)
 	ag_client_free(&c);
 }
 
+Test(basic_auth, parallel_first_requests_all_pass)
+{
+	struct ag_client c;
+	struct ag_response r[6];
+	struct ag_user u;
+	char *header;
+
+	ag_client_init(&c);
+	ag_user_new(&u, "basic");
+	/* A client's first requests at once, on a bcrypt hash from
+	 * create_user: each verification upgrades it, and only one upgrade
+	 * wins; the others must still let the right password in. */
+	header = basic_header(u.name, u.password);
+	{
+		const char *headers[] = {header, NULL};
+
+		ag_parallel(&c, "GET", "/dav/headers", headers, NULL, 6, r);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		cr_expect_eq(r[i].status, 200, "request %zu: %ld", i, r[i].status);
+		ag_response_free(&r[i]);
+	}
+	free(header);
+	cr_expect_eq(events(&u, "login_failed", NULL), 0);
+	ag_client_free(&c);
+}
+
 Test(basic_auth, set_password_ends_it_at_once)
 {
 	struct ag_client c;
