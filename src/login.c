@@ -252,6 +252,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 					.password = form.password,
 					.password_len = form.password_len,
 					.method = "login",
+					.reason_prefix = "",
 					.client = &client,
 				},
 				&user, &retry_after)) {

@@ -1,7 +1,6 @@
 #include "verify.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "log.h"
 #include "password.h"
@@ -11,8 +10,7 @@ static void record_failure(const struct request *req, struct handler_ctx *ctx,
 {
 	char detail[32];
 
-	snprintf(detail, sizeof(detail), "%s%s",
-		 strcmp(a->method, "login") == 0 ? "" : "basic_", reason);
+	snprintf(detail, sizeof(detail), "%s%s", a->reason_prefix, reason);
 	if (db_login_failure(ctx->db, a->username, detail, a->client->addr,
 			     a->client->agent) != DB_OK)
 		log_msg(LOG_WARN, req->id, "could not record a failed %s",

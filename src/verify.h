@@ -20,9 +20,8 @@ struct verify_attempt {
 	const char *username;
 	const char *password; /* NUL-terminated at password_len */
 	size_t password_len;
-	/* "login" or "basic": names the attempt in log lines, and prefixes
-	 * the failure reasons of authgate.events ("basic_bad_password"). */
-	const char *method;
+	const char *method;        /* in log lines: "login", "basic login" */
+	const char *reason_prefix; /* of the events' failure reasons: "basic_" */
 	const struct client_info *client;
 };
 

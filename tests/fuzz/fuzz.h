@@ -62,6 +62,22 @@ static inline char *fuzz_dup(const void *data, size_t len)
 	return p;
 }
 
+/* A heap copy of `prefix` followed by the `len` bytes of `data`, of exactly
+ * that length (`*out_len`); free with free(). For targets that reach a
+ * parser's inner path by putting the input behind its expected start. */
+static inline char *fuzz_prefixed(const char *prefix, const void *data,
+				  size_t len, size_t *out_len)
+{
+	size_t prefix_len = strlen(prefix);
+	char *p = fuzz_alloc(prefix_len + len);
+
+	memcpy(p, prefix, prefix_len);
+	if (len > 0)
+		memcpy(p + prefix_len, data, len);
+	*out_len = prefix_len + len;
+	return p;
+}
+
 /* True when `inner[0..inner_len)` lies inside `outer[0..outer_len)`. */
 static inline bool fuzz_within(const void *outer, size_t outer_len,
 			       const void *inner, size_t inner_len)

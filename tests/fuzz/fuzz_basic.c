@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base64.h"
 #include "basic.h"
 #include "fuzz.h"
 
@@ -50,41 +51,27 @@ static void check(const char *header, size_t len)
 			   c.password_len) == 0);
 }
 
-/* "Basic " + standard padded base64 of data; free with free(). */
+/* "Basic " + standard padded base64 of data, of exactly `*len` bytes (no
+ * NUL after it); free with free(). */
 static char *encoded(const uint8_t *data, size_t size, size_t *len)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t scheme_len = sizeof(scheme) - 1, n = scheme_len;
-	char *out = fuzz_alloc(scheme_len + (size + 2) / 3 * 4);
+	char *b64 = fuzz_alloc(TEST_BASE64_LEN(size) + 1), *header;
+	size_t b64_len = test_base64(data, size, b64);
 
-	memcpy(out, scheme, scheme_len);
-	for (size_t i = 0; i < size; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 |
-			     (i + 1 < size ? (uint32_t)data[i + 1] << 8 : 0) |
-			     (i + 2 < size ? data[i + 2] : 0);
-
-		out[n++] = alphabet[v >> 18];
-		out[n++] = alphabet[(v >> 12) & 0x3f];
-		out[n++] = i + 1 < size ? alphabet[(v >> 6) & 0x3f] : '=';
-		out[n++] = i + 2 < size ? alphabet[v & 0x3f] : '=';
-	}
-	*len = n;
-	return out;
+	header = fuzz_prefixed(scheme, b64, b64_len, len);
+	free(b64);
+	return header;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t scheme_len = sizeof(scheme) - 1, len;
 	char *text = fuzz_dup(data, size), *header;
+	size_t len;
 
 	check(text, size);
 
-	header = fuzz_alloc(scheme_len + size);
-	memcpy(header, scheme, scheme_len);
-	if (size > 0)
-		memcpy(header + scheme_len, data, size);
-	check(header, scheme_len + size);
+	header = fuzz_prefixed(scheme, data, size, &len);
+	check(header, len);
 	free(header);
 
 	header = encoded(data, size, &len);

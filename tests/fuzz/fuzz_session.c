@@ -64,18 +64,14 @@ static void check_bearer(const char *header, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char prefix[] = "Bearer " API_TOKEN_PREFIX;
-	size_t prefix_len = sizeof(prefix) - 1;
 	char *text = fuzz_dup(data, size), *header;
+	size_t len;
 
 	check_token(text, size);
 	check_bearer(text, size);
 
-	header = fuzz_alloc(prefix_len + size);
-	memcpy(header, prefix, prefix_len);
-	if (size > 0)
-		memcpy(header + prefix_len, data, size);
-	check_bearer(header, prefix_len + size);
+	header = fuzz_prefixed("Bearer " API_TOKEN_PREFIX, data, size, &len);
+	check_bearer(header, len);
 	free(header);
 	free(text);
 	return 0;

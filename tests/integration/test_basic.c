@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base64.h"
 #include "harness.h"
 
 TestSuite(basic_auth, .timeout = AG_TIMEOUT);
@@ -14,26 +15,12 @@ TestSuite(basic_auth, .timeout = AG_TIMEOUT);
 /* "Authorization: Basic " + base64 of `raw` (len bytes); caller frees. */
 static char *basic_header_raw(const char *raw, size_t len)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)raw;
 	static const char prefix[] = "Authorization: Basic ";
-	char *out = malloc(sizeof(prefix) + (len + 2) / 3 * 4);
-	size_t n = sizeof(prefix) - 1;
+	char *out = malloc(sizeof(prefix) + TEST_BASE64_LEN(len));
 
 	cr_assert_not_null(out);
-	memcpy(out, prefix, n);
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 |
-			     (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-
-		out[n++] = alphabet[v >> 18];
-		out[n++] = alphabet[(v >> 12) & 0x3f];
-		out[n++] = i + 1 < len ? alphabet[(v >> 6) & 0x3f] : '=';
-		out[n++] = i + 2 < len ? alphabet[v & 0x3f] : '=';
-	}
-	out[n] = '\0';
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	test_base64(raw, len, out + sizeof(prefix) - 1);
 	return out;
 }
 
@@ -68,6 +55,15 @@ static long status_basic(struct ag_client *c, const char *path,
 	status = r.status;
 	ag_response_free(&r);
 	return status;
+}
+
+/* Expects `times` requests with these credentials to answer `status`. */
+static void expect_statuses(struct ag_client *c, const char *user,
+			    const char *password, int times, long status)
+{
+	for (int i = 0; i < times; i++)
+		cr_assert_eq(status_basic(c, "/dav/headers", user, password),
+			     status, "request %d", i);
 }
 
 /* Events of `event` for the user (and detail, when not NULL). */
@@ -222,44 +218,40 @@ Test(basic_auth, parallel_first_requests_all_pass)
 	ag_client_free(&c);
 }
 
-Test(basic_auth, set_password_ends_it_at_once)
+Test(basic_auth, revocations_end_it_at_once)
 {
-	struct ag_client c;
-	struct ag_user u;
+	/* What ends the user's access in SQL; what gives it back (NULL:
+	 * nothing), and the password that then works. */
+	static const struct {
+		const char *revoke, *restore, *password_after;
+	} cases[] = {
+		{"SELECT authgate.set_password($1, 'another passphrase')", NULL,
+		 "another passphrase"},
+		{"SELECT authgate.disable_user($1)",
+		 "SELECT authgate.enable_user($1)", NULL},
+		{"SELECT authgate.delete_user($1)", NULL, NULL},
+	};
 
-	ag_client_init(&c);
-	ag_user_new(&u, "basic");
-	for (int i = 0; i < 3; i++)
-		cr_assert_eq(status_basic(&c, "/dav/headers", u.name, u.password),
-			     200);
-	ag_sql_exec("SELECT authgate.set_password($1, 'another passphrase')", 1,
-		    u.name);
-	for (int i = 0; i < 3; i++)
-		cr_expect_eq(status_basic(&c, "/dav/headers", u.name, u.password),
-			     401, "old password accepted after set_password");
-	cr_expect_eq(status_basic(&c, "/dav/headers", u.name,
-				  "another passphrase"), 200);
-	ag_client_free(&c);
-}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ag_client c;
+		struct ag_user u;
 
-Test(basic_auth, disable_user_ends_it_at_once)
-{
-	struct ag_client c;
-	struct ag_user u;
-
-	ag_client_init(&c);
-	ag_user_new(&u, "basic");
-	for (int i = 0; i < 3; i++)
-		cr_assert_eq(status_basic(&c, "/dav/headers", u.name, u.password),
-			     200);
-	ag_sql_exec("SELECT authgate.disable_user($1)", 1, u.name);
-	for (int i = 0; i < 3; i++)
-		cr_expect_eq(status_basic(&c, "/dav/headers", u.name, u.password),
-			     401, "disabled user accepted");
-	cr_expect_geq(events(&u, "login_failed", "basic_disabled"), 1);
-	ag_sql_exec("SELECT authgate.enable_user($1)", 1, u.name);
-	cr_expect_eq(status_basic(&c, "/dav/headers", u.name, u.password), 200);
-	ag_client_free(&c);
+		ag_client_init(&c);
+		ag_user_new(&u, "basic");
+		expect_statuses(&c, u.name, u.password, 3, 200);
+		ag_sql_exec(cases[i].revoke, 1, u.name);
+		/* Also on the daemons that remembered the password. */
+		expect_statuses(&c, u.name, u.password, 3, 401);
+		if (cases[i].restore != NULL)
+			ag_sql_exec(cases[i].restore, 1, u.name);
+		if (cases[i].restore != NULL || cases[i].password_after != NULL)
+			expect_statuses(&c, u.name,
+					cases[i].password_after
+						? cases[i].password_after
+						: u.password,
+					1, 200);
+		ag_client_free(&c);
+	}
 }
 
 Test(basic_auth, roles_are_required_too)
@@ -287,9 +279,7 @@ Test(basic_auth, failures_lock_the_account)
 	ag_client_init(&c);
 	ag_user_new(&u, "basic");
 	/* --login-max-failures (5 in the test stack, the default). */
-	for (int i = 0; i < 5; i++)
-		cr_assert_eq(status_basic(&c, "/dav/headers", u.name, "guess"), 401,
-			     "attempt %d", i);
+	expect_statuses(&c, u.name, "guess", 5, 401);
 	get_basic(&c, "/dav/headers", u.name, u.password, &r);
 	cr_assert_eq(r.status, 429, "status %ld: %s", r.status, r.body);
 	retry = ag_header(&r, "Retry-After");

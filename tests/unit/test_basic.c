@@ -4,31 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base64.h"
 #include "basic.h"
 #include "unit.h"
 
 /* "Basic " + base64 of `raw`, in a new string (caller frees). */
 static char *basic_header(const char *raw, size_t len)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)raw;
-	char *out = malloc(6 + (len + 2) / 3 * 4 + 1);
-	size_t n = 6;
+	char *out = malloc(6 + TEST_BASE64_LEN(len) + 1);
 
 	cr_assert_not_null(out);
 	memcpy(out, "Basic ", 6);
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 |
-			     (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-
-		out[n++] = alphabet[v >> 18];
-		out[n++] = alphabet[(v >> 12) & 0x3f];
-		out[n++] = i + 1 < len ? alphabet[(v >> 6) & 0x3f] : '=';
-		out[n++] = i + 2 < len ? alphabet[v & 0x3f] : '=';
-	}
-	out[n] = '\0';
+	test_base64(raw, len, out + 6);
 	return out;
 }
 
