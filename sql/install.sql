@@ -46,6 +46,7 @@
 --   create_api_token(username, name, valid_for interval default null) -> token
 --   revoke_api_token(username, name) -> boolean
 --   list_api_tokens(username) -> (name, created_at, expires_at, last_used_at)
+--   unlock_user(username), unlock_address(inet) -> boolean (lift a lockout)
 --   purge_expired() -> rows deleted
 -- Every change is recorded in authgate.events (never a password, token or
 -- hash). Use the functions rather than writing to the tables: they end
@@ -1450,6 +1451,127 @@ CREATE INDEX events_client_addr_at_idx ON authgate.events (client_addr, at)
 INSERT INTO authgate.schema_migrations (version) VALUES (3);
 END
 $migration_3$;
+-- Version 4: brute-force counting window separate from the lock duration,
+-- and unlocking by operators.
+--
+-- A counter (authgate.login_failures) counts failures for p_window_seconds
+-- from its first failure; reaching the limit inside that window locks the
+-- account or address for p_lockout_seconds from the failure that reached it.
+-- A window that ends below the limit, or a lock that has been served, starts
+-- the count afresh.
+DO $migration_4$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 4) THEN
+    RETURN;
+END IF;
+
+DROP FUNCTION authgate.daemon_login_throttle(text, text, text, integer, integer, integer);
+
+-- Called before verifying a password. Returns 0 when the attempt may go
+-- ahead, else the seconds to wait (Retry-After) and records a
+-- 'login_locked' event. A limit <= 0 or null disables that check (its
+-- counter is still reset when its window ends). Refused attempts are not
+-- counted as failures (do not call daemon_login_failure for them).
+CREATE FUNCTION authgate.daemon_login_throttle(p_username text, p_client_addr text,
+                                               p_user_agent text, p_window_seconds integer,
+                                               p_lockout_seconds integer,
+                                               p_max_user_failures integer,
+                                               p_max_addr_failures integer)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_window interval := make_interval(secs => coalesce(p_window_seconds, 0));
+    v_lockout interval := make_interval(secs => coalesce(p_lockout_seconds, 0));
+    v_addr inet := authgate._inet(p_client_addr);
+    v_retry integer := 0;
+    v_wait integer;
+    v_what text;
+    v_check record;
+    v_row record;
+    v_locked boolean;
+BEGIN
+    FOR v_check IN
+        SELECT 'user' AS scope, authgate._user_key(p_username) AS key,
+               coalesce(p_max_user_failures, 0) AS max_failures
+         WHERE p_username IS NOT NULL AND p_username <> ''
+        UNION ALL
+        SELECT 'addr', host(v_addr), coalesce(p_max_addr_failures, 0)
+         WHERE v_addr IS NOT NULL
+    LOOP
+        SELECT f.failures, f.first_at, f.last_at INTO v_row
+          FROM authgate.login_failures AS f
+         WHERE f.scope = v_check.scope AND f.key = v_check.key;
+        CONTINUE WHEN NOT FOUND;
+        v_locked := v_check.max_failures > 0 AND v_row.failures >= v_check.max_failures;
+        IF (v_locked AND v_row.last_at + v_lockout <= now())
+           OR (NOT v_locked AND v_row.first_at + v_window <= now()) THEN
+            -- lock served, or window over below the limit: count afresh
+            DELETE FROM authgate.login_failures AS f
+             WHERE f.scope = v_check.scope AND f.key = v_check.key
+               AND f.first_at = v_row.first_at;
+        ELSIF v_locked THEN
+            v_wait := greatest(1, ceil(extract(epoch FROM v_row.last_at + v_lockout - now())))::integer;
+            v_retry := greatest(v_retry, v_wait);
+            v_what := concat_ws('+', v_what, v_check.scope);
+        END IF;
+    END LOOP;
+    IF v_retry > 0 THEN
+        PERFORM authgate._event('login_locked',
+            (SELECT u.id FROM authgate.users AS u
+              WHERE lower(u.username) = lower(normalize(p_username, NFC))),
+            left(p_username, 150), v_addr, authgate._ua(p_user_agent),
+            v_what || ' retry_after=' || v_retry);
+    END IF;
+    RETURN v_retry;
+END
+$fn$;
+
+CREATE FUNCTION authgate.unlock_user(username text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_user authgate.users := authgate._lookup_user(username);
+    v_found boolean;
+BEGIN
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user'
+       AND f.key IN (authgate._user_key(username), lower(v_user.username));
+    v_found := FOUND;
+    PERFORM authgate._user_event('user_unlocked', v_user, NULL);
+    RETURN v_found;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.unlock_user(text) IS
+    'forget the failed logins of an account (lifts its lockout); true when there were any';
+
+CREATE FUNCTION authgate.unlock_address(address inet) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_found boolean;
+BEGIN
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'addr' AND f.key = host(address);
+    v_found := FOUND;
+    PERFORM authgate._event('address_unlocked', NULL, NULL, address, NULL, NULL);
+    RETURN v_found;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.unlock_address(inet) IS
+    'forget the failed logins from a client address (lifts its lockout); true when there were any';
+
+REVOKE ALL ON FUNCTION
+    authgate.daemon_login_throttle(text, text, text, integer, integer, integer, integer),
+    authgate.unlock_user(text),
+    authgate.unlock_address(inet)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    authgate.daemon_login_throttle(text, text, text, integer, integer, integer, integer)
+  TO authgate_daemon;
+GRANT EXECUTE ON FUNCTION authgate.unlock_user(text), authgate.unlock_address(inet)
+  TO authgate_admin;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (4);
+END
+$migration_4$;
 
 -- Append later versions here, each as its own guarded DO block, like
 -- version 2 above.

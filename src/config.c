@@ -121,9 +121,12 @@ static const struct option_def options[] = {
 	 LONG_FIELD(login_max_address_failures), 0, 1000000, "20",
 	 "failed logins from one client address before it is locked "
 	 "(0: no limit)", NULL, NULL},
+	{"login-window", OPT_LONG, LONG_FIELD(login_window), 1, 31536000,
+	 "600", "seconds from an account's (or address's) first failed login "
+	 "in which the failures count towards the limit", NULL, NULL},
 	{"login-lockout", OPT_LONG, LONG_FIELD(login_lockout), 1, 31536000,
-	 "900", "seconds: failures count until this long passes without one, "
-	 "and a lock lasts this long after the last failure", NULL, NULL},
+	 "900", "seconds a lock lasts after the failure that reached the limit",
+	 NULL, NULL},
 	{"session-protection", OPT_STRING, STR_FIELD(session_protection_name), 0,
 	 0, "basic", "when a session comes from another browser or network: "
 	 "basic marks it not fresh, strong ends it, off ignores it",
@@ -174,6 +177,7 @@ void config_defaults(struct config *cfg)
 	cfg->db_timeout = 5;
 	cfg->login_max_failures = 5;
 	cfg->login_max_address_failures = 20;
+	cfg->login_window = 600;
 	cfg->login_lockout = 900;
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;

@@ -32,7 +32,8 @@ struct config {
 	long db_timeout;               /* seconds for connect and statements */
 	long login_max_failures;       /* per account before it is locked */
 	long login_max_address_failures; /* per client address */
-	long login_lockout;            /* seconds: the window and the lock */
+	long login_window;             /* seconds in which failures count */
+	long login_lockout;            /* seconds a lock lasts */
 	char session_protection_name[8];
 	enum session_protection session_protection; /* from the name */
 	bool session_cache;

@@ -59,7 +59,7 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
 	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
 	[ST_THROTTLE] = "SELECT authgate.daemon_login_throttle("
-			"$1, $2, $3, $4, $5, $6)",
+			"$1, $2, $3, $4, $5, $6, $7)",
 	[ST_CHANGE_PASSWORD] = "SELECT authgate.daemon_change_password("
 			       "$1, $2, $3, $4, $5, $6)",
 	[ST_REGISTER_CHECK] = "SELECT authgate.daemon_register_check("
@@ -469,19 +469,21 @@ enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
 
 enum db_result db_login_throttle(struct db *db, const char *username,
 				 const char *client_addr, const char *user_agent,
-				 long window_seconds, long max_user_failures,
-				 long max_addr_failures, long *retry_after)
+				 long window_seconds, long lockout_seconds,
+				 long max_user_failures, long max_addr_failures,
+				 long *retry_after)
 {
-	char window[24], max_user[24], max_addr[24];
-	const char *values[6] = {username, client_addr, user_agent,
-				 window, max_user, max_addr};
+	char window[24], lockout[24], max_user[24], max_addr[24];
+	const char *values[7] = {username, client_addr, user_agent,
+				 window, lockout, max_user, max_addr};
 	PGresult *res;
 	enum db_result r;
 
 	snprintf(window, sizeof(window), "%ld", window_seconds);
+	snprintf(lockout, sizeof(lockout), "%ld", lockout_seconds);
 	snprintf(max_user, sizeof(max_user), "%ld", max_user_failures);
 	snprintf(max_addr, sizeof(max_addr), "%ld", max_addr_failures);
-	r = run(db, ST_THROTTLE, 6, values, NULL, NULL, &res);
+	r = run(db, ST_THROTTLE, 7, values, NULL, NULL, &res);
 	*retry_after = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	return r == DB_ERROR ? DB_ERROR : DB_OK;

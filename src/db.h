@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_SECRET_LEN 32
 
 enum db_result {
@@ -96,11 +96,13 @@ enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
 /*
  * Brute-force regulation (counters shared in PostgreSQL by every daemon):
  * `*retry_after` gets 0, or the seconds the account or client address
- * stays locked after max failures without a quiet window_seconds.
+ * stays locked: max failures within window_seconds of the first one lock
+ * it for lockout_seconds after the last.
  */
 enum db_result db_login_throttle(struct db *db, const char *username,
 				 const char *client_addr, const char *user_agent,
-				 long window_seconds, long max_user_failures,
+				 long window_seconds, long lockout_seconds,
+				 long max_user_failures,
 				 long max_addr_failures,
 				 long *retry_after) AG_MUST_CHECK;
 

@@ -271,11 +271,10 @@ void handle_login_post(const struct request *req, struct response *resp,
 	if (!read_login_form(req, resp, ctx, &form))
 		goto out;
 	handler_client_info(req, &client);
-	/* Brute-force regulation: --login-max-failures without a quiet
-	 * --login-lockout lock the account (or the address) until that long
-	 * after the last failure. */
+	/* Brute-force regulation: --login-max-failures within --login-window
+	 * lock the account (or the address) for --login-lockout. */
 	if (db_login_throttle(ctx->db, form.username, client.addr, client.agent,
-			      ctx->cfg->login_lockout,
+			      ctx->cfg->login_window, ctx->cfg->login_lockout,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      &retry_after) != DB_OK) {

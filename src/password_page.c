@@ -138,7 +138,7 @@ static void change(const struct request *req, struct response *resp,
 	/* The same regulation as the login form: a stolen session must not
 	 * become a way to guess the password. */
 	if (db_login_throttle(ctx->db, id->username, client.addr, client.agent,
-			      ctx->cfg->login_lockout,
+			      ctx->cfg->login_window, ctx->cfg->login_lockout,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      &retry_after) != DB_OK ||

@@ -237,6 +237,104 @@ Test(options, login_max_failures_sets_the_lock)
 	free(body);
 }
 
+/* A POST of the login form for `username` from `addr` (caller frees). */
+static char *login_post(const char *addr, const char *username,
+			const char *password, const char *remote_addr)
+{
+	const char *const get[] = {
+		"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "GET",
+		"REMOTE_ADDR", remote_addr, NULL,
+	};
+	char *form = fcgi_call(addr, get, NULL);
+	char *csrf_cookie = set_cookie(form, AG_CSRF_COOKIE);
+	char *token = csrf_field(form);
+	char *cookie_header, *body, *length, *answer;
+
+	cr_assert_not_null(csrf_cookie);
+	cookie_header = ag_strf("%s=%s", AG_CSRF_COOKIE, csrf_cookie);
+	body = ag_form("csrf_token", token, "username", username, "password",
+		       password, NULL);
+	length = ag_strf("%zu", strlen(body));
+	{
+		const char *const post[] = {
+			"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "POST",
+			"CONTENT_TYPE", "application/x-www-form-urlencoded",
+			"CONTENT_LENGTH", length, "HTTP_COOKIE", cookie_header,
+			"REMOTE_ADDR", remote_addr, NULL,
+		};
+
+		answer = fcgi_call(addr, post, body);
+	}
+	free(form);
+	free(csrf_cookie);
+	free(token);
+	free(cookie_header);
+	free(body);
+	free(length);
+	return answer;
+}
+
+static long retry_after_of(const char *answer)
+{
+	const char *p = strstr(answer, "Retry-After: ");
+
+	cr_assert_not_null(p, "no Retry-After in %s", answer);
+	return strtol(p + strlen("Retry-After: "), NULL, 10);
+}
+
+Test(options, login_window_and_lockout)
+{
+	static const char *const extra[] = {
+		"--login-max-failures", "2", "--login-window", "60",
+		"--login-lockout", "600", NULL,
+	};
+	static const char *const addr = "192.0.2.77";
+	struct private_daemon d;
+	struct ag_user u;
+	char *answer;
+	long retry;
+
+	ag_user_new(&u, "opt_lock");
+	daemon_start(&d, extra);
+
+	/* one failure, then the 60 s window passes: it no longer counts */
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "%s", answer);
+	free(answer);
+	ag_sql_exec("UPDATE authgate.login_failures SET first_at = first_at - "
+		    "interval '61 seconds', last_at = last_at - interval '61 seconds' "
+		    "WHERE scope = 'user' AND key = lower($1)", 1, u.name);
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "a failure outside the window counted: %s",
+		     answer);
+	free(answer);
+
+	/* the second failure within the window locks for the lockout, not the
+	 * window */
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "%s", answer);
+	free(answer);
+	answer = login_post(d.addr, u.name, u.password, addr);
+	cr_expect_eq(status_of(answer), 429, "not locked after 2: %s", answer);
+	retry = retry_after_of(answer);
+	cr_expect(retry > 60 && retry <= 600,
+		  "Retry-After %ld is not the 600 s lockout", retry);
+	free(answer);
+
+	/* an operator lifts the lock at once */
+	cr_expect_eq(ag_sql_int("SELECT authgate.unlock_user($1)::int", 1, u.name), 1);
+	answer = login_post(d.addr, u.name, u.password, addr);
+	cr_expect_eq(status_of(answer), 303, "still locked after unlock_user: %s",
+		     answer);
+	free(answer);
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.login_failures "
+				"WHERE scope = 'user' AND key = lower($1)", 1, u.name),
+		     0, "a successful login left the account's count");
+	daemon_stop(&d);
+	ag_sql_exec("DELETE FROM authgate.login_failures WHERE key IN "
+		    "(lower($1), $2)", 2, u.name, addr);
+}
+
 /* ---------------------------------------------------------- the pages */
 
 Test(options, login_template_message_and_app_name_are_escaped)

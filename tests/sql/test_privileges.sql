@@ -17,7 +17,7 @@ DECLARE
         'daemon_login_success(bigint,bytea,integer,boolean,text,text,bytea)',
         'daemon_reauthenticate(bytea,bigint,text,text,bytea)',
         'daemon_session_mismatch(bytea,text,text,text)',
-        'daemon_login_throttle(text,text,text,integer,integer,integer)',
+        'daemon_login_throttle(text,text,text,integer,integer,integer,integer)',
         'daemon_logout(bytea,boolean,text,text)',
         'daemon_ping()',
         'daemon_purge_expired()',
@@ -225,7 +225,7 @@ BEGIN
         RAISE EXCEPTION 'FAILED: daemon_user_for_login as the daemon';
     END IF;
     v_hash := v_row.password_hash;
-    IF authgate.daemon_login_throttle('Priv_' || s, '192.0.2.200', 'ua', 300, 100, 0) <> 0 THEN
+    IF authgate.daemon_login_throttle('Priv_' || s, '192.0.2.200', 'ua', 300, 300, 100, 0) <> 0 THEN
         RAISE EXCEPTION 'FAILED: daemon_login_throttle';
     END IF;
     PERFORM authgate.daemon_login_failure('Priv_' || s, 'bad_password', '192.0.2.200', 'ua');
