@@ -1,4 +1,5 @@
 #include "config.h"
+#include "proxy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,6 +57,13 @@ static bool valid_protection(const char *v)
 {
 	return strcmp(v, "off") == 0 || strcmp(v, "basic") == 0 ||
 	       strcmp(v, "strong") == 0;
+}
+
+static bool valid_proxies(const char *v)
+{
+	struct proxy_list list;
+
+	return proxy_list_parse(v, strlen(v), &list) == PARSE_OK;
 }
 
 static bool valid_log_level(const char *v)
@@ -156,6 +164,11 @@ static const struct option_def options[] = {
 	{"registration-limit", OPT_LONG, LONG_FIELD(registration_limit), 0,
 	 1000000, "10", "registration attempts per client address per hour "
 	 "(0: no limit)", NULL, NULL},
+	{"trusted-proxies", OPT_STRING, STR_FIELD(trusted_proxies_text), 0, 0,
+	 "none", "addresses or CIDR networks (comma-separated) of reverse "
+	 "proxies in front of nginx whose X-Forwarded-For is believed",
+	 valid_proxies, "IP addresses or CIDR networks, comma-separated "
+	 "(at most 32)"},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -337,6 +350,13 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 		strcmp(cfg->session_protection_name, "strong") == 0 ? PROTECTION_STRONG
 		: strcmp(cfg->session_protection_name, "off") == 0 ? PROTECTION_OFF
 								  : PROTECTION_BASIC;
+	if (proxy_list_parse(cfg->trusted_proxies_text,
+			     strlen(cfg->trusted_proxies_text),
+			     &cfg->trusted_proxies) != PARSE_OK) {
+		snprintf(err, err_cap, "trusted-proxies: expected IP addresses "
+			 "or CIDR networks, comma-separated");
+		return -1;
+	}
 	cfg->touch_interval = cfg->session_idle / 20;
 	if (cfg->touch_interval < 1)
 		cfg->touch_interval = 1;

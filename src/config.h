@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "common.h"
+#include "proxy.h"
 
 #define CONFIG_STR_MAX 1024
 #define COOKIE_NAME_MAX 64
@@ -52,6 +53,8 @@ struct config {
 	/* The --login-template file's text, loaded and checked at startup;
 	 * NULL for the built-in page. Not an option. */
 	char *login_template_text;
+	char trusted_proxies_text[CONFIG_STR_MAX]; /* as given */
+	struct proxy_list trusted_proxies; /* parsed by config_finish() */
 };
 
 /* Fills every field with its default. */

@@ -395,6 +395,7 @@ static void dispatch(struct worker *w, struct conn *c)
 	}
 	c->req.body.ptr = c->body.data ? c->body.data : "";
 	c->req.body.len = c->body.len;
+	request_resolve_client(&c->req, &srv.cfg->trusted_proxies);
 	route = router_find(&c->req);
 	if (route.slow) {
 		c->handler = route.handler;
@@ -569,6 +570,7 @@ static bool process_http(struct worker *w, struct conn *c)
 	c->keep_conn = head.keep_alive && !head.has_body;
 	if (head.has_body)
 		buf_reset(&c->in);
+	request_resolve_client(&c->req, &srv.cfg->trusted_proxies);
 	if (!str_eq(c->req.endpoint, "check"))
 		handler_json_error(&c->resp, 404, "not_found",
 				   "only the check endpoint speaks HTTP");
