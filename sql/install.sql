@@ -47,7 +47,7 @@
 --   revoke_api_token(username, name) -> boolean
 --   list_api_tokens(username) -> (name, created_at, expires_at, last_used_at)
 --   unlock_user(username), unlock_address(inet) -> boolean (lift a lockout)
---   purge_expired() -> rows deleted
+--   purge_expired(audit_retention interval default null) -> rows deleted
 -- Every change is recorded in authgate.events (never a password, token or
 -- hash). Use the functions rather than writing to the tables: they end
 -- sessions where needed and keep the audit trail.
@@ -1452,7 +1452,8 @@ INSERT INTO authgate.schema_migrations (version) VALUES (3);
 END
 $migration_3$;
 -- Version 4: brute-force counting window separate from the lock duration,
--- and unlocking by operators.
+-- unlocking by operators, audit retention, and events for the use of dead
+-- tokens.
 --
 -- A counter (authgate.login_failures) counts failures for p_window_seconds
 -- from its first failure; reaching the limit inside that window locks the
@@ -1568,6 +1569,195 @@ GRANT EXECUTE ON FUNCTION
   TO authgate_daemon;
 GRANT EXECUTE ON FUNCTION authgate.unlock_user(text), authgate.unlock_address(inet)
   TO authgate_admin;
+
+-- Audit retention: purge_expired() also deletes events older than
+-- audit_retention (NULL keeps them all), and says so in an event of its own.
+DROP FUNCTION authgate.daemon_purge_expired();
+DROP FUNCTION authgate.purge_expired();
+
+CREATE FUNCTION authgate.purge_expired(audit_retention interval DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_n integer;
+    v_total integer := 0;
+BEGIN
+    IF audit_retention < interval '0' THEN
+        RAISE EXCEPTION 'authgate: audit_retention must not be negative'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM authgate.sessions AS s WHERE s.expires_at <= now();
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM authgate.api_tokens AS t WHERE t.expires_at <= now();
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    -- Failure counters older than a day no longer count for any sane window.
+    DELETE FROM authgate.login_failures AS f WHERE f.last_at < now() - interval '1 day';
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    IF audit_retention IS NOT NULL THEN
+        DELETE FROM authgate.events AS e WHERE e.at < now() - audit_retention;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n > 0 THEN
+            PERFORM authgate._event('events_purged', NULL, NULL, NULL, NULL,
+                                    'rows=' || v_n || ' older_than=' || audit_retention);
+        END IF;
+        v_total := v_total + v_n;
+    END IF;
+    RETURN v_total;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.purge_expired(interval) IS
+    'delete sessions past their absolute expiry, expired API tokens, day-old failure counters and, given a retention, older events; returns rows deleted';
+
+-- The daemon's janitor: p_audit_retention_days <= 0 or null keeps every event.
+CREATE FUNCTION authgate.daemon_purge_expired(p_audit_retention_days integer) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT authgate.purge_expired(CASE WHEN p_audit_retention_days > 0
+                                       THEN make_interval(days => p_audit_retention_days) END);
+$fn$;
+
+-- A session cookie that still names a row but no longer opens it (expired
+-- by idle time or lifetime, not yet purged; or a disabled user's) is
+-- recorded as 'session_expired', once per session (dead_use_at), so the
+-- audit trail shows the use of a dead token without one event per request.
+-- The row stays: the idle timeout is each daemon's setting, and re-enabling
+-- a user makes such a session valid again.
+ALTER TABLE authgate.sessions ADD COLUMN dead_use_at timestamptz;
+COMMENT ON COLUMN authgate.sessions.dead_use_at IS
+    'first use after the session stopped being valid (recorded in events)';
+
+CREATE OR REPLACE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds integer,
+                                                         p_touch_seconds integer)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               created_at timestamptz, authenticated_at timestamptz,
+               expires_at timestamptz, remember boolean,
+               fingerprint bytea, stale boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_idle interval := make_interval(secs => p_idle_seconds);
+    v_touch interval := make_interval(secs => p_touch_seconds);
+    v record;
+    v_dead record;
+    v_found boolean;
+BEGIN
+    SELECT s.user_id AS uid, s.created_at AS s_created, s.authenticated_at AS s_auth,
+           s.last_seen AS s_seen, s.expires_at AS s_expires, s.remember AS s_remember,
+           s.fingerprint AS s_fingerprint, s.stale AS s_stale,
+           u.username AS u_name, u.email AS u_email
+      INTO v
+      FROM authgate.sessions AS s
+      JOIN authgate.users AS u ON u.id = s.user_id
+     WHERE s.token_hash = p_token_hash
+       AND s.expires_at > now()
+       AND NOT u.disabled
+       AND s.authenticated_at >= u.password_changed_at
+       AND (s.remember OR s.last_seen > now() - v_idle);
+    IF NOT FOUND THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET dead_use_at = now()
+          FROM authgate.users AS u
+         WHERE s.token_hash = p_token_hash AND u.id = s.user_id AND s.dead_use_at IS NULL
+        RETURNING s.user_id AS uid, u.username AS u_name,
+                  CASE WHEN u.disabled THEN 'user_disabled'
+                       WHEN s.authenticated_at < u.password_changed_at THEN 'password_changed'
+                       WHEN s.expires_at <= now() THEN 'lifetime'
+                       ELSE 'idle' END AS reason
+          INTO v_dead;
+        v_found := FOUND;
+        PERFORM set_config('authgate.activity', 'off', true);
+        IF v_found THEN
+            PERFORM authgate._event('session_expired', v_dead.uid, v_dead.u_name,
+                                    NULL, NULL, 'used_after=' || v_dead.reason);
+        END IF;
+        RETURN;
+    END IF;
+    -- Activity is written at most once per touch interval. The setting
+    -- tells the change-notification trigger (version 2) that this write is
+    -- the daemon's own activity record, which no cache needs to hear of.
+    IF v.s_seen < now() - v_touch THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET last_seen = now()
+         WHERE s.token_hash = p_token_hash AND s.last_seen < now() - v_touch;
+        IF FOUND THEN
+            v.s_seen := now();
+        END IF;
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := authgate._roles(v.uid);
+    created_at := v.s_created;
+    authenticated_at := v.s_auth;
+    expires_at := CASE WHEN v.s_remember THEN v.s_expires
+                       ELSE least(v.s_expires, v.s_seen + v_idle) END;
+    remember := v.s_remember;
+    fingerprint := v.s_fingerprint;
+    stale := v.s_stale;
+    RETURN NEXT;
+END
+$fn$;
+
+-- An API token that exists but is expired (kept until purge_expired) or
+-- belongs to a disabled user is refused as before, and its use recorded as
+-- 'api_token_refused', at most once a minute per token so that a client
+-- retrying in a loop cannot flood the trail.
+CREATE OR REPLACE FUNCTION authgate.daemon_check_api_token(p_token_hash bytea)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               expires_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v record;
+    v_detail text;
+BEGIN
+    SELECT t.id AS t_id, t.user_id AS uid, t.expires_at AS t_expires,
+           t.last_used_at AS t_used, t.name AS t_name, u.username AS u_name,
+           u.email AS u_email, u.disabled AS u_disabled
+      INTO v
+      FROM authgate.api_tokens AS t
+      JOIN authgate.users AS u ON u.id = t.user_id
+     WHERE t.token_hash = p_token_hash;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v.u_disabled OR v.t_expires <= now() THEN
+        v_detail := CASE WHEN v.u_disabled THEN 'user_disabled' ELSE 'expired' END
+                    || ' token=' || v.t_name;
+        IF NOT EXISTS (SELECT 1 FROM authgate.events AS e
+                        WHERE e.at > now() - interval '1 minute'
+                          AND e.event = 'api_token_refused'
+                          AND e.user_id = v.uid AND e.detail = v_detail) THEN
+            PERFORM authgate._event('api_token_refused', v.uid, v.u_name, NULL, NULL,
+                                    v_detail);
+        END IF;
+        RETURN;
+    END IF;
+    IF v.t_used IS NULL OR v.t_used < now() - interval '1 minute' THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.api_tokens AS t
+           SET last_used_at = now()
+         WHERE t.id = v.t_id
+           AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := authgate._roles(v.uid);
+    expires_at := v.t_expires;
+    RETURN NEXT;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION
+    authgate.purge_expired(interval),
+    authgate.daemon_purge_expired(integer)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_purge_expired(integer) TO authgate_daemon;
+GRANT EXECUTE ON FUNCTION authgate.purge_expired(interval) TO authgate_admin;
 
 INSERT INTO authgate.schema_migrations (version) VALUES (4);
 END

@@ -135,6 +135,9 @@ static const struct option_def options[] = {
 	{"login-lockout", OPT_LONG, LONG_FIELD(login_lockout), 1, 31536000,
 	 "900", "seconds a lock lasts after the failure that reached the limit",
 	 NULL, NULL},
+	{"audit-retention", OPT_LONG, LONG_FIELD(audit_retention), 0, 36500,
+	 "90", "days the audit trail (authgate.events) is kept; 0 keeps it "
+	 "forever", NULL, NULL},
 	{"session-protection", OPT_STRING, STR_FIELD(session_protection_name), 0,
 	 0, "basic", "when a session comes from another browser or network: "
 	 "basic marks it not fresh, strong ends it, off ignores it",
@@ -191,6 +194,7 @@ void config_defaults(struct config *cfg)
 	cfg->login_max_failures = 5;
 	cfg->login_max_address_failures = 20;
 	cfg->login_window = 600;
+	cfg->audit_retention = 90;
 	cfg->login_lockout = 900;
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;

@@ -33,6 +33,7 @@ struct config {
 	long db_timeout;               /* seconds for connect and statements */
 	long login_max_failures;       /* per account before it is locked */
 	long login_max_address_failures; /* per client address */
+	long audit_retention;          /* days events are kept; 0: forever */
 	long login_window;             /* seconds in which failures count */
 	long login_lockout;            /* seconds a lock lasts */
 	char session_protection_name[8];

@@ -57,7 +57,7 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_LOGIN_FAILURE] = "SELECT authgate.daemon_login_failure($1, $2, $3, $4)",
 	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
-	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
+	[ST_PURGE] = "SELECT authgate.daemon_purge_expired($1)",
 	[ST_THROTTLE] = "SELECT authgate.daemon_login_throttle("
 			"$1, $2, $3, $4, $5, $6, $7)",
 	[ST_CHANGE_PASSWORD] = "SELECT authgate.daemon_change_password("
@@ -519,10 +519,16 @@ enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
 	return run_command(db, ST_LOGOUT, 4, values, lengths, formats);
 }
 
-enum db_result db_purge_expired(struct db *db, long *deleted)
+enum db_result db_purge_expired(struct db *db, long audit_retention_days,
+			       long *deleted)
 {
+	char days[24];
+	const char *values[1] = {days};
 	PGresult *res;
-	enum db_result r = run(db, ST_PURGE, 0, NULL, NULL, NULL, &res);
+	enum db_result r;
+
+	snprintf(days, sizeof(days), "%ld", audit_retention_days);
+	r = run(db, ST_PURGE, 1, values, NULL, NULL, &res);
 
 	*deleted = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);

@@ -115,8 +115,10 @@ enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
 			 const char *new_hash) AG_MUST_CHECK;
 
 /* authgate.purge_expired() as the daemon: deletes expired sessions,
- * tokens and old failure counters; `*deleted` gets the row count. */
-enum db_result db_purge_expired(struct db *db, long *deleted) AG_MUST_CHECK;
+ * tokens, old failure counters and events older than
+ * audit_retention_days (0: none); `*deleted` gets the row count. */
+enum db_result db_purge_expired(struct db *db, long audit_retention_days,
+			       long *deleted) AG_MUST_CHECK;
 
 /*
  * Makes this connection LISTEN on channel "authgate" (connecting first if

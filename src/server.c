@@ -846,7 +846,7 @@ static void *janitor_main(void *arg)
 	pthread_mutex_lock(&srv.queue_lock);
 	while (!atomic_load(&srv.stopping)) {
 		pthread_mutex_unlock(&srv.queue_lock);
-		if (db_purge_expired(db, &deleted) != DB_OK)
+		if (db_purge_expired(db, srv.cfg->audit_retention, &deleted) != DB_OK)
 			log_msg(LOG_WARN, 0, "purge of expired sessions failed");
 		else if (deleted > 0)
 			log_msg(LOG_INFO, 0, "purged %ld expired rows", deleted);

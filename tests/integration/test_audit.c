@@ -245,3 +245,24 @@ Test(audit, daemon_log_holds_no_secret)
 	ag_client_free(&b);
 	ag_client_free(&c);
 }
+
+/* A cookie of a session past its idle timeout: 401, recorded once as
+ * session_expired (a second use records nothing). */
+Test(audit, expired_session_use_is_recorded)
+{
+	struct ag_client c;
+	struct ag_user u;
+
+	ag_user_new(&u, "audit_dead");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	cr_assert_eq(ag_status(&c, "/"), 200);
+	ag_sql_exec("UPDATE authgate.sessions SET last_seen = now() - "
+		    "interval '3 hours' WHERE user_id = $1", 1, u.id);
+	cr_expect_eq(ag_status(&c, "/"), 401);
+	cr_expect_eq(events(u.id, "session_expired", "used_after=idle"), 1);
+	cr_expect_eq(ag_status(&c, "/"), 401);
+	cr_expect_eq(events(u.id, "session_expired", NULL), 1,
+		     "a second use was recorded again");
+	ag_client_free(&c);
+}

@@ -530,3 +530,35 @@ Test(options, registration_limit_per_address)
 	daemon_stop(&d);
 	browser_close(&b);
 }
+
+/* --audit-retention: the janitor (which runs at start) deletes events
+ * older than that many days and keeps younger ones. */
+Test(options, audit_retention_purges_old_events)
+{
+	static const char *const extra[] = {"--audit-retention", "2", NULL};
+	struct private_daemon d;
+	char hex[9], *old_name, *young_name;
+	double deadline = ag_now() + AG_TIMEOUT / 2;
+
+	ag_random_hex(hex, 4);
+	old_name = ag_strf("retention_old_%s", hex);
+	young_name = ag_strf("retention_young_%s", hex);
+	ag_sql_exec("INSERT INTO authgate.events (at, event, username) VALUES "
+		    "(now() - interval '3 days', 'test_event', $1), "
+		    "(now() - interval '1 day', 'test_event', $2)",
+		    2, old_name, young_name);
+	daemon_start(&d, extra);
+	while (ag_sql_int("SELECT count(*) FROM authgate.events WHERE username = $1",
+			  1, old_name) != 0) {
+		cr_assert(ag_now() < deadline,
+			  "the 3-day-old event outlived a 2-day retention");
+		ag_pause(0.05);
+	}
+	daemon_stop(&d);
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events WHERE "
+				"username = $1", 1, young_name), 1,
+		     "a 1-day-old event was purged");
+	ag_sql_exec("DELETE FROM authgate.events WHERE username = $1", 1, young_name);
+	free(old_name);
+	free(young_name);
+}

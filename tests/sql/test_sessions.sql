@@ -460,7 +460,7 @@ BEGIN
        OR NOT EXISTS (SELECT 1 FROM authgate.sessions WHERE token_hash = v_idle) THEN
         RAISE EXCEPTION 'FAILED: purge_expired deleted a session before its absolute expiry';
     END IF;
-    IF authgate.daemon_purge_expired() < 0 THEN
+    IF authgate.daemon_purge_expired(0) < 0 THEN
         RAISE EXCEPTION 'FAILED: daemon_purge_expired';
     END IF;
 END
