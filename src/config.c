@@ -107,6 +107,9 @@ static const struct option_def options[] = {
 	{"hash-threads", OPT_LONG, LONG_FIELD(hash_threads), 1, 64, "cores",
 	 "password hashing threads (each needs 19 MiB while hashing)", NULL,
 	 NULL},
+	{"hash-wait", OPT_LONG, LONG_FIELD(hash_wait), 1, 300, "10",
+	 "seconds a login may wait for a hashing thread; longer: 503 with "
+	 "Retry-After", NULL, NULL},
 	{"cookie-name", OPT_STRING, STR_FIELD(cookie_name), 0, 0,
 	 "authgate (__Host-authgate when secure)", "session cookie name",
 	 valid_cookie_name, "a cookie-name token"},
@@ -186,6 +189,7 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->threads = cores * 2 > 256 ? 256 : cores * 2;
 	cfg->hash_threads = cores > 64 ? 64 : cores;
+	cfg->hash_wait = 10;
 	cfg->cookie_secure = true;
 	cfg->session_idle = 7200;
 	cfg->session_lifetime = 43200;

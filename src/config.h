@@ -22,6 +22,7 @@ struct config {
 	char db[CONFIG_STR_MAX];       /* "" = libpq's PG* environment */
 	long threads;                  /* event-loop threads serving requests */
 	long hash_threads;             /* password hashing workers */
+	long hash_wait;                /* seconds a login may wait for one */
 	char cookie_name[COOKIE_NAME_MAX]; /* "" until config_finish() */
 	/* The session cookie's name plus "_csrf", so a __Host- prefix
 	 * carries over; set by config_finish(). */

@@ -58,6 +58,7 @@ struct conn {
 	size_t out_pos;
 	bool close_after_write;
 	bool with_hasher; /* owned by a hashing thread until it comes back */
+	struct timespec queued_at; /* CLOCK_MONOTONIC, when handed to hashing */
 	bool watching_out; /* EPOLLOUT is registered */
 	bool abandoned;   /* the client left while its login was queued */
 	struct conn *next_in_queue;
@@ -353,10 +354,22 @@ static bool parse_params(struct conn *c)
 	return r == PARSE_ABSENT;
 }
 
+/* A login that gets no hashing slot: 503 and when to come back. */
+static void busy_response(struct response *resp, long retry_after,
+			  const char *message)
+{
+	char seconds[24];
+
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	response_header(resp, "Retry-After", seconds, strlen(seconds));
+	handler_json_error(resp, 503, "busy", message);
+}
+
 static void hand_to_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
+	clock_gettime(CLOCK_MONOTONIC, &c->queued_at);
 	pthread_mutex_lock(&srv.queue_lock);
 	if (srv.queue_len < (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD) {
 		c->with_hasher = true;
@@ -378,8 +391,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 		return;
 	}
 	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
-	response_header(&c->resp, "Retry-After", "1", 1);
-	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
+	busy_response(&c->resp, 1, "too many logins at once");
 	complete_request(w, c);
 }
 
@@ -819,11 +831,26 @@ static void *hasher_main(void *arg)
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
 
+		struct timespec now;
+
 		/* A client that gave up while queued costs no hashing. */
 		c->abandoned = poll(&pfd, 1, 0) > 0 &&
 			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		if (!c->abandoned)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* Waited past --hash-wait: answered at once rather than
+		 * hashed for a client (and nginx) that may well have given
+		 * up, so a backlog drains instead of growing. */
+		if (!c->abandoned &&
+		    (now.tv_sec - c->queued_at.tv_sec) * 1000 +
+				    (now.tv_nsec - c->queued_at.tv_nsec) / 1000000 >
+			    srv.cfg->hash_wait * 1000) {
+			log_msg(LOG_WARN, c->req.id,
+				"no hashing slot within %ld s", srv.cfg->hash_wait);
+			busy_response(&c->resp, srv.cfg->hash_wait,
+				      "no hashing slot in time");
+		} else if (!c->abandoned) {
 			c->handler(&c->req, &c->resp, &ctx);
+		}
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;

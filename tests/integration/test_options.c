@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "fcgi_client.h"
 #include "harness.h"
 
@@ -81,12 +83,12 @@ static void daemon_stop(struct private_daemon *d)
 		  "the daemon did not exit 0 on SIGTERM");
 }
 
-/* Sends one request; returns the CGI answer (caller frees). */
-static char *fcgi_call(const char *addr, const char *const *params,
-		       const char *body)
+/* Sends one request on a new connection; returns the socket, for
+ * fcgi_answer(). */
+static int fcgi_send(const char *addr, const char *const *params,
+		     const char *body)
 {
 	struct ag_bytes b = {0};
-	struct ag_fcgi_answer a;
 	uint8_t begin[8] = {0, FCGI_RESPONDER, 0};
 	int fd = ag_fcgi_connect(addr);
 
@@ -103,11 +105,27 @@ static char *fcgi_call(const char *addr, const char *const *params,
 		ag_fcgi_record(&b, FCGI_STDIN, 1, body, (uint16_t)strlen(body));
 	ag_fcgi_record(&b, FCGI_STDIN, 1, NULL, 0);
 	ag_send_bytes(fd, b.data, b.len);
-	ag_fcgi_read_answer(fd, 1, &a);
-	cr_assert(a.ended, "no answer from %s", addr);
-	close(fd);
 	free(b.data);
+	return fd;
+}
+
+/* Reads the answer to fcgi_send() and closes the socket; returns the CGI
+ * answer (caller frees). */
+static char *fcgi_answer(int fd)
+{
+	struct ag_fcgi_answer a;
+
+	ag_fcgi_read_answer(fd, 1, &a);
+	cr_assert(a.ended, "no answer");
+	close(fd);
 	return (char *)a.out.data;
+}
+
+/* Sends one request; returns the CGI answer (caller frees). */
+static char *fcgi_call(const char *addr, const char *const *params,
+		       const char *body)
+{
+	return fcgi_answer(fcgi_send(addr, params, body));
 }
 
 /* A cookie's value from a Set-Cookie line of `answer` (caller frees). */
@@ -237,9 +255,10 @@ Test(options, login_max_failures_sets_the_lock)
 	free(body);
 }
 
-/* A POST of the login form for `username` from `addr` (caller frees). */
-static char *login_post(const char *addr, const char *username,
-			const char *password, const char *remote_addr)
+/* Sends a POST of the login form for `username` from `remote_addr`;
+ * returns the socket for fcgi_answer(). */
+static int login_send(const char *addr, const char *username,
+		      const char *password, const char *remote_addr)
 {
 	const char *const get[] = {
 		"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "GET",
@@ -248,7 +267,8 @@ static char *login_post(const char *addr, const char *username,
 	char *form = fcgi_call(addr, get, NULL);
 	char *csrf_cookie = set_cookie(form, AG_CSRF_COOKIE);
 	char *token = csrf_field(form);
-	char *cookie_header, *body, *length, *answer;
+	char *cookie_header, *body, *length;
+	int fd;
 
 	cr_assert_not_null(csrf_cookie);
 	cookie_header = ag_strf("%s=%s", AG_CSRF_COOKIE, csrf_cookie);
@@ -263,7 +283,7 @@ static char *login_post(const char *addr, const char *username,
 			"REMOTE_ADDR", remote_addr, NULL,
 		};
 
-		answer = fcgi_call(addr, post, body);
+		fd = fcgi_send(addr, post, body);
 	}
 	free(form);
 	free(csrf_cookie);
@@ -271,7 +291,13 @@ static char *login_post(const char *addr, const char *username,
 	free(cookie_header);
 	free(body);
 	free(length);
-	return answer;
+	return fd;
+}
+
+static char *login_post(const char *addr, const char *username,
+			const char *password, const char *remote_addr)
+{
+	return fcgi_answer(login_send(addr, username, password, remote_addr));
 }
 
 static long retry_after_of(const char *answer)
@@ -561,4 +587,73 @@ Test(options, audit_retention_purges_old_events)
 	ag_sql_exec("DELETE FROM authgate.events WHERE username = $1", 1, young_name);
 	free(old_name);
 	free(young_name);
+}
+
+/* --hash-wait: a login that waited longer than that for the (single)
+ * hashing thread is answered 503 with Retry-After, without being hashed.
+ * The test holds a lock the first login's database work needs, so that
+ * login occupies the thread until --db-timeout (3 s) ends its statement,
+ * while the second one waits in the queue past the 1 s bound. */
+Test(options, hash_wait_bounds_the_queue)
+{
+	static const char *const extra[] = {
+		"--hash-threads", "1", "--hash-wait", "1", "--db-timeout", "3",
+		NULL,
+	};
+	struct private_daemon d;
+	struct ag_user a, b;
+	PGconn *holder;
+	PGresult *res;
+	int fd_a, fd_b, busy = 0, timed_out = 0;
+	char *answers[2];
+	double deadline = ag_now() + AG_TIMEOUT / 2;
+
+	ag_user_new(&a, "opt_wait_a");
+	ag_user_new(&b, "opt_wait_b");
+	daemon_start(&d, extra);
+	holder = PQconnectdb(ag_env("AUTHGATE_TEST_DB"));
+	cr_assert(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
+	res = PQexec(holder, "BEGIN; LOCK TABLE authgate.login_failures IN "
+			     "ACCESS EXCLUSIVE MODE");
+	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+		  PQerrorMessage(holder));
+	PQclear(res);
+
+	fd_a = login_send(d.addr, a.name, a.password, "192.0.2.91");
+	/* the first login is with the hasher, waiting for the lock */
+	while (ag_sql_int("SELECT count(*) FROM pg_stat_activity WHERE "
+			  "usename = 'authgate_daemon' AND wait_event_type = 'Lock' "
+			  "AND query LIKE '%daemon_login_throttle%'", 0) == 0) {
+		cr_assert(ag_now() < deadline, "the first login never blocked");
+		ag_pause(0.02);
+	}
+	fd_b = login_send(d.addr, b.name, b.password, "192.0.2.92");
+	answers[0] = fcgi_answer(fd_a);
+	answers[1] = fcgi_answer(fd_b);
+	res = PQexec(holder, "ROLLBACK");
+	PQclear(res);
+	PQfinish(holder);
+
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(status_of(answers[i]), 503, "%s", answers[i]);
+		if (strstr(answers[i], "\"busy\"") != NULL) {
+			busy++;
+			cr_expect_eq(retry_after_of(answers[i]), 1, "%s", answers[i]);
+		} else {
+			timed_out++;
+		}
+		free(answers[i]);
+	}
+	cr_expect_eq(busy, 1, "the queued login was not answered busy");
+	cr_expect_eq(timed_out, 1, "the blocked login");
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events WHERE "
+				"username IN ($1, $2) AND event <> 'user_created'",
+				2, a.name, b.name),
+		     0, "something was recorded for a refused login");
+
+	/* the thread is free again: a login goes through */
+	answers[0] = login_post(d.addr, b.name, b.password, "192.0.2.92");
+	cr_expect_eq(status_of(answers[0]), 303, "%s", answers[0]);
+	free(answers[0]);
+	daemon_stop(&d);
 }
