@@ -30,6 +30,7 @@ handler_fn handle_register_form, handle_register_post;
 
 /* Helpers shared by the handlers (handler.c). */
 
+
 enum auth_result { AUTH_NONE, AUTH_OK, AUTH_ERROR };
 
 /*
