@@ -13,9 +13,10 @@
 #
 # Configuration is by environment only: AUTHGATE_* for the daemon's options
 # (see `docker run --rm authgate:local --help`) and libpq's PG* variables for
-# the database. The password never goes into the environment: mount a
-# .pgpass-format file as a secret and point PGPASSFILE at it (see
-# deploy/docker/entrypoint.sh and docker-compose.yml).
+# the database. The password never goes into the environment or the command
+# line: mount it as a secret and name the file in AUTHGATE_DB_PASSWORD_FILE
+# (--db-password-file; see docker-compose.yml). A .pgpass-format secret in
+# PGPASSFILE works too (deploy/docker/entrypoint.sh).
 #
 # scripts/deploy-check.sh checks this file (multi-stage, non-root USER,
 # HEALTHCHECK, no secrets in ENV/ARG, apt lists removed, ...).

@@ -61,7 +61,7 @@ Manual checklist (needs a Docker engine; run before a release):
 11. Read-only root:   the authgate service runs with read_only: true and a
                       /tmp tmpfs; check no write error in its logs
 12. Secret handling:  docker-compose exec authgate env | grep -i pass
-                      -> only PGPASSFILE=/tmp/authgate.*/pgpass (a path)
+                      -> only AUTHGATE_DB_PASSWORD_FILE=/run/secrets/... (a path)
 13. Vulnerabilities:  a scanner of your choice (trivy image authgate:local,
                       docker scout cves authgate:local): no fixable HIGH/CRITICAL
 14. Upgrade path:     docker-compose exec -T db psql -X -v ON_ERROR_STOP=1 \

@@ -102,6 +102,9 @@ static const struct option_def options[] = {
 	 "HOST:PORT or unix:/absolute/path"},
 	{"db", OPT_STRING, STR_FIELD(db), 0, 0, "libpq PG* environment",
 	 "PostgreSQL connection string (URI or key=value)", NULL, NULL},
+	{"db-password-file", OPT_STRING, STR_FIELD(db_password_file), 0, 0,
+	 "none", "file holding the database password (one line; a Docker "
+	 "secret), used instead of one in --db or PGPASSWORD", NULL, NULL},
 	{"threads", OPT_LONG, LONG_FIELD(threads), 1, 256, "2 x cores",
 	 "request threads (each owns one database connection)", NULL, NULL},
 	{"hash-threads", OPT_LONG, LONG_FIELD(hash_threads), 1, 64, "cores",
@@ -385,7 +388,9 @@ void config_print_help(FILE *out)
 
 	fprintf(out,
 		"usage: authgate [OPTIONS]\n"
-		"       authgate hash-password | check-config [OPTIONS] | version\n\n"
+		"       authgate check-config [OPTIONS]\n"
+		"       authgate user|token|migrate ... [OPTIONS]  (see authgate help)\n"
+		"       authgate hash-password | version\n\n"
 		"Options (each also from the environment as AUTHGATE_<NAME>):\n");
 	for (size_t i = 0; i < AG_ARRAY_LEN(options); i++) {
 		const struct option_def *o = &options[i];

@@ -20,6 +20,10 @@ enum session_protection { PROTECTION_OFF, PROTECTION_BASIC, PROTECTION_STRONG };
 struct config {
 	char listen[CONFIG_STR_MAX];   /* "" = FastCGI on fd 0 */
 	char db[CONFIG_STR_MAX];       /* "" = libpq's PG* environment */
+	char db_password_file[CONFIG_STR_MAX]; /* "" = none */
+	/* Read from db_password_file by config_read_db_password(); never
+	 * printed. Wipe with explicit_bzero() when done. */
+	char db_password[CONFIG_STR_MAX];
 	long threads;                  /* event-loop threads serving requests */
 	long hash_threads;             /* password hashing workers */
 	long hash_wait;                /* seconds a login may wait for one */

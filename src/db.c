@@ -78,19 +78,24 @@ static const char *const statement_name[ST_COUNT] = {
 struct db {
 	PGconn *conn;
 	char *conninfo;
+	char *password; /* NULL: libpq's own sources */
 	long timeout_seconds;
 	bool timed_out; /* the last execute() failed by running out of time */
 };
 
-struct db *db_new(const char *conninfo, long timeout_seconds)
+struct db *db_new(const char *conninfo, const char *password,
+		  long timeout_seconds)
 {
 	struct db *db = calloc(1, sizeof(*db));
 
 	if (db == NULL)
 		return NULL;
 	db->conninfo = strdup(conninfo);
-	if (db->conninfo == NULL) {
-		free(db);
+	if (password != NULL && password[0] != '\0')
+		db->password = strdup(password);
+	if (db->conninfo == NULL ||
+	    (password != NULL && password[0] != '\0' && db->password == NULL)) {
+		db_free(db);
 		return NULL;
 	}
 	db->timeout_seconds = timeout_seconds;
@@ -110,6 +115,9 @@ void db_free(struct db *db)
 		return;
 	disconnect(db);
 	free(db->conninfo);
+	if (db->password != NULL)
+		explicit_bzero(db->password, strlen(db->password));
+	free(db->password);
 	free(db);
 }
 
@@ -232,11 +240,12 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 	snprintf(timeout, sizeof(timeout), "%ld", db->timeout_seconds);
 	snprintf(options, sizeof(options), "-c statement_timeout=%ld",
 		 db->timeout_seconds * 1000);
-	/* Our defaults come first so the operator's conninfo overrides them. */
+	/* Our defaults come first so the operator's conninfo overrides them;
+	 * the password file's password (when given) overrides both. */
 	const char *const keys[] = {"connect_timeout", "application_name",
-				    "options", "dbname", NULL};
+				    "options", "dbname", "password", NULL};
 	const char *const values[] = {timeout, "authgate", options,
-				      db->conninfo, NULL};
+				      db->conninfo, db->password, NULL};
 
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL) {

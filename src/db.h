@@ -41,11 +41,13 @@ struct login_user {
 void db_conninfo_masked(const char *conninfo, char *out, size_t cap);
 
 /*
- * A handle for `conninfo` ("" = PG* environment); connects lazily. Every
- * connect and statement is bounded by `timeout_seconds`. NULL when out of
- * memory. Free with db_free().
+ * A handle for `conninfo` ("" = PG* environment) and `password` (NULL or
+ * "": libpq's own sources; else it overrides them, --db-password-file);
+ * connects lazily. Every connect and statement is bounded by
+ * `timeout_seconds`. NULL when out of memory. Free with db_free().
  */
-struct db *db_new(const char *conninfo, long timeout_seconds);
+struct db *db_new(const char *conninfo, const char *password,
+		  long timeout_seconds);
 void db_free(struct db *db);
 
 /*

@@ -84,7 +84,7 @@ struct listener *listener_start(const struct config *cfg, struct cache *cache)
 		return NULL;
 	l->cache = cache;
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	l->db = db_new(cfg->db, cfg->db_timeout);
+	l->db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 	atomic_init(&l->stopping, false);
 	if (l->wake_fd < 0 || l->db == NULL ||
 	    pthread_create(&l->thread, NULL, listener_main, l) != 0) {

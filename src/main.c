@@ -8,12 +8,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "pages.h"
 #include "password.h"
+#include "secret.h"
 #include "server.h"
 #include "validate.h"
 
@@ -72,7 +74,7 @@ static enum log_level parse_log_level(const char *name)
 static int check_database(const struct config *cfg, uint8_t key[DB_SECRET_LEN])
 {
 	char err[512], line[700];
-	struct db *db = db_new(cfg->db, cfg->db_timeout);
+	struct db *db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 	enum db_result r;
 	int status = 1;
 
@@ -135,6 +137,64 @@ fail:
 	return fail(line);
 }
 
+/*
+ * Defaults, then AUTHGATE_* variables, then argv[first..argc), then the
+ * database password file. 0, or the exit status after one line on
+ * stderr: 2 for a wrong option, 1 for a password file that cannot be
+ * used.
+ */
+static int load_config(struct config *cfg, int argc, char **argv, int first,
+		       bool *help)
+{
+	char err[512];
+
+	config_defaults(cfg);
+	if (config_from_env(cfg, environ, err, sizeof(err)) != 0 ||
+	    config_from_args(cfg, argc, argv, first, help, err, sizeof(err)) != 0 ||
+	    config_finish(cfg, err, sizeof(err)) != 0) {
+		fail(err);
+		return 2;
+	}
+	if (cfg->db_password_file[0] != '\0' &&
+	    secret_read_file(cfg->db_password_file, cfg->db_password,
+			     sizeof(cfg->db_password), err, sizeof(err)) != 0) {
+		fprintf(stderr, "authgate: db-password-file: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* authgate user|token|migrate ...: 0, 1 or 2 (usage). */
+static int cmd_admin(int argc, char **argv)
+{
+	struct admin_args args;
+	struct config cfg;
+	char err[512];
+	bool help = false;
+	int status;
+
+	if (admin_parse(argc, argv, &args, err, sizeof(err)) != 0) {
+		fail(err);
+		admin_args_free(&args);
+		return 2;
+	}
+	status = load_config(&cfg, args.noptions, args.options, 1, &help);
+	if (status == 0 && (help || args.help))
+		admin_usage(stdout, args.group);
+	else if (status == 0)
+		status = admin_run(&args, &cfg);
+	admin_args_free(&args);
+	explicit_bzero(cfg.db_password, sizeof(cfg.db_password));
+	return status;
+}
+
+static void usage(void)
+{
+	config_print_help(stdout);
+	putchar('\n');
+	admin_usage(stdout, NULL);
+}
+
 /* Thousands of kept-alive connections need file descriptors. */
 static void raise_fd_limit(void)
 {
@@ -165,23 +225,30 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "hash-password") == 0)
 		return cmd_hash_password();
+	if (argc > 1 && strcmp(argv[1], "help") == 0) {
+		usage();
+		return 0;
+	}
+	if (argc > 1 && admin_is_command(argv[1]))
+		return cmd_admin(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "check-config") == 0) {
 		check_only = true;
 		first = 2;
 	}
-	config_defaults(&cfg);
-	if (config_from_env(&cfg, environ, err, sizeof(err)) != 0 ||
-	    config_from_args(&cfg, argc, argv, first, &help, err, sizeof(err)) != 0 ||
-	    config_finish(&cfg, err, sizeof(err)) != 0)
-		return fail(err);
+	/* The daemon's startup failures all exit 1. */
+	if (load_config(&cfg, argc, argv, first, &help) != 0)
+		return 1;
 	if (help) {
-		config_print_help(stdout);
+		usage();
 		return 0;
 	}
 	log_set_level(parse_log_level(cfg.log_level));
 	if (cfg.login_template[0] != '\0' && load_login_template(&cfg) != 0)
 		return 1;
-	if (check_database(&cfg, csrf_key) != 0)
+	status = check_database(&cfg, csrf_key);
+	if (status != 0 || check_only)
+		explicit_bzero(cfg.db_password, sizeof(cfg.db_password));
+	if (status != 0)
 		return 1;
 	if (check_only) {
 		db_conninfo_masked(cfg.db, db_shown, sizeof(db_shown));
@@ -207,5 +274,6 @@ int main(int argc, char **argv)
 		unlink(cfg.listen + 5);
 	explicit_bzero(csrf_key, sizeof(csrf_key));
 	free(cfg.login_template_text);
+	explicit_bzero(cfg.db_password, sizeof(cfg.db_password));
 	return status;
 }

@@ -895,7 +895,7 @@ static int start_worker(struct worker *w)
 
 	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->db = db_new(srv.cfg->db, srv.cfg->db_timeout);
+	w->db = db_new(srv.cfg->db, srv.cfg->db_password, srv.cfg->db_timeout);
 	pthread_mutex_init(&w->done_lock, NULL);
 	if (w->epoll_fd < 0 || w->wake_fd < 0 || w->db == NULL ||
 	    epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake_fd, &wev) != 0)
@@ -947,7 +947,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	for (; started_hashers < srv.nhashers; started_hashers++) {
 		struct hasher *h = &srv.hashers[started_hashers];
 
-		h->db = db_new(cfg->db, cfg->db_timeout);
+		h->db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 		if (h->db == NULL ||
 		    pthread_create(&h->thread, NULL, hasher_main, h) != 0) {
 			db_free(h->db);
@@ -958,7 +958,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 		if (start_worker(&srv.workers[started_workers]) != 0)
 			goto stop;
 	}
-	janitor_db = db_new(cfg->db, cfg->db_timeout);
+	janitor_db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 	if (janitor_db == NULL ||
 	    pthread_create(&srv.janitor, NULL, janitor_main, janitor_db) != 0) {
 		db_free(janitor_db);

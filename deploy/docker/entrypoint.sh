@@ -3,9 +3,11 @@
 # libpq, then exec the daemon, so that it is PID 1 and receives SIGTERM
 # itself. Arguments are passed on: `docker run IMAGE version`.
 #
-# The database password is never an environment variable: PGPASSFILE names
-# a file in .pgpass format (hostname:port:database:username:password, `*`
-# as a wildcard), typically a Docker secret:
+# The database password is never an environment variable. The simple way:
+# AUTHGATE_DB_PASSWORD_FILE names a file holding the password alone (a
+# Docker secret, any mode; docker-compose.yml does this), read by authgate
+# itself. The libpq way, handled here: PGPASSFILE names a file in .pgpass
+# format (hostname:port:database:username:password, `*` as a wildcard):
 #
 #     *:*:*:authgate_app:the-password
 #

@@ -8,16 +8,16 @@
 # Existing files are left alone, so running it again changes nothing;
 # delete a file (and the db volume, or ALTER ROLE) to rotate it.
 #
-#   postgres_password  the PostgreSQL superuser's password (db, tests)
-#   authgate_pgpass    the daemon's login in .pgpass format:
-#                      *:*:*:authgate_app:PASSWORD (authgate; db's init
-#                      script creates the role from it)
+#   postgres_password     the PostgreSQL superuser's password (db, tests)
+#   authgate_db_password  the password of the daemon's login role
+#                         authgate_app, alone on one line (authgate reads
+#                         it with --db-password-file; db's init script
+#                         creates the role from it)
 #
 # Permissions: the directory is 0700, so other users of this machine cannot
 # reach the files; the files are 0644 because docker-compose (without swarm)
 # mounts them with their host mode and three container users read them
-# (postgres uid 999, authgate uid 10001, the tests as root). The authgate
-# entrypoint copies its file into a private 0600 one, as libpq requires.
+# (postgres uid 999, authgate uid 10001, the tests as root).
 set -eu
 
 dir=${1:-$(cd "$(dirname "$0")" && pwd)/secrets}
@@ -25,7 +25,7 @@ mkdir -p "$dir"
 chmod 700 "$dir"
 
 random_password() {
-    # 24 random bytes, hex: no character that .pgpass or a conninfo
+    # 24 random bytes, hex: no character that .pgpass, a conninfo or SQL
     # would need to escape.
     od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
 }
@@ -34,8 +34,8 @@ if [ ! -s "$dir/postgres_password" ]; then
     random_password >"$dir/postgres_password"
     echo "created $dir/postgres_password"
 fi
-if [ ! -s "$dir/authgate_pgpass" ]; then
-    printf '*:*:*:authgate_app:%s\n' "$(random_password)" >"$dir/authgate_pgpass"
-    echo "created $dir/authgate_pgpass"
+if [ ! -s "$dir/authgate_db_password" ]; then
+    printf '%s\n' "$(random_password)" >"$dir/authgate_db_password"
+    echo "created $dir/authgate_db_password"
 fi
-chmod 644 "$dir/postgres_password" "$dir/authgate_pgpass"
+chmod 644 "$dir/postgres_password" "$dir/authgate_db_password"

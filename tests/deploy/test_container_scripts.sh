@@ -9,8 +9,9 @@
 #   secrets   made by deploy/docker/make-secrets.sh (mode 0644, as compose
 #             mounts them)
 #   authgate  deploy/docker/entrypoint.sh with the compose service's
-#             environment (PG* variables, PGPASSFILE = the 0644 secret, TCP
-#             listen); the entrypoint must make libpq accept the file
+#             environment (PG* variables, AUTHGATE_DB_PASSWORD_FILE = the
+#             0644 secret, TCP listen); the entrypoint's other way, a
+#             .pgpass file in PGPASSFILE that libpq must accept, too
 #   health    deploy/docker/healthcheck.sh (cgi-fcgi) against it
 #   nginx     deploy/docker/nginx-site.conf + app.conf with the container
 #             names replaced by loopback ports, and the unchanged snippets
@@ -90,9 +91,13 @@ wait_for() {   # SECONDS COMMAND...
 # --- secrets (compose: ./deploy/docker/secrets/*, mounted with their mode) ---
 sh "$src/deploy/docker/make-secrets.sh" "$tmp/secrets" >/dev/null
 chmod 755 "$tmp/secrets"   # in Docker, a mount bypasses the 0700 directory
-[[ $(stat -c %a "$tmp/secrets/authgate_pgpass") == 644 ]] || fail "make-secrets.sh: authgate_pgpass is not 0644"
-grep -Eq '^\*:\*:\*:authgate_app:[0-9a-f]{48}$' "$tmp/secrets/authgate_pgpass" ||
-  fail "make-secrets.sh: authgate_pgpass is not a .pgpass line for authgate_app"
+[[ $(stat -c %a "$tmp/secrets/authgate_db_password") == 644 ]] ||
+  fail "make-secrets.sh: authgate_db_password is not 0644"
+grep -Eq '^[0-9a-f]{48}$' "$tmp/secrets/authgate_db_password" ||
+  fail "make-secrets.sh: authgate_db_password is not one line of 48 hex digits"
+# The same password as a .pgpass file, for the entrypoint's PGPASSFILE way.
+printf '*:*:*:authgate_app:%s\n' "$(cat "$tmp/secrets/authgate_db_password")" >"$tmp/secrets/authgate_pgpass"
+chmod 644 "$tmp/secrets/authgate_pgpass"
 note "ok: make-secrets.sh wrote both secrets"
 
 # --- db ---------------------------------------------------------------------------
@@ -128,26 +133,26 @@ env "${su_env[@]}" psql -X -q -v ON_ERROR_STOP=1 -d authgate -f "$src/sql/instal
 [[ -x $src/deploy/docker/db-init/20-authgate-role.sh ]] ||
   fail "deploy/docker/db-init/20-authgate-role.sh is not executable (the image would source it)"
 env "${su_env[@]}" POSTGRES_USER=postgres POSTGRES_DB=authgate \
-  AUTHGATE_PGPASS_SECRET="$tmp/secrets/authgate_pgpass" \
+  AUTHGATE_DB_PASSWORD_SECRET="$tmp/secrets/authgate_db_password" \
   "$src/deploy/docker/db-init/20-authgate-role.sh" >"$tmp/role.log" 2>&1 ||
   { cat "$tmp/role.log" >&2; fail "20-authgate-role.sh failed"; }
 member=$(env "${su_env[@]}" psql -X -At -d authgate -c \
   "SELECT r.rolcanlogin AND pg_has_role('authgate_app', 'authgate_daemon', 'MEMBER') FROM pg_roles r WHERE r.rolname = 'authgate_app'")
 [[ $member == t ]] || fail "20-authgate-role.sh: authgate_app is not a login member of authgate_daemon"
-if grep -q "$(cut -d: -f5 "$tmp/secrets/authgate_pgpass")" "$tmp/pg/postgres.log" "$tmp/role.log"; then
+if grep -q "$(cat "$tmp/secrets/authgate_db_password")" "$tmp/pg/postgres.log" "$tmp/role.log"; then
   fail "the role's password appears in a log"
 fi
 note "ok: db init: install.sql, then login role authgate_app IN ROLE authgate_daemon from the secret"
 
 # A broken secret fails the init script clearly.
-printf '# nothing\n' >"$tmp/secrets/bad"
+printf 'two\nlines\n' >"$tmp/secrets/bad"
 if env "${su_env[@]}" POSTGRES_USER=postgres POSTGRES_DB=authgate \
-    AUTHGATE_PGPASS_SECRET="$tmp/secrets/bad" \
+    AUTHGATE_DB_PASSWORD_SECRET="$tmp/secrets/bad" \
     "$src/deploy/docker/db-init/20-authgate-role.sh" >"$tmp/role-bad.log" 2>&1; then
-  fail "20-authgate-role.sh accepted a secret without an entry"
+  fail "20-authgate-role.sh accepted a secret of two lines"
 fi
-grep -q 'needs a line' "$tmp/role-bad.log" || fail "20-authgate-role.sh: unclear error: $(cat "$tmp/role-bad.log")"
-note "ok: db init refuses a secret without an entry"
+grep -q 'needs one line' "$tmp/role-bad.log" || fail "20-authgate-role.sh: unclear error: $(cat "$tmp/role-bad.log")"
+note "ok: db init refuses a secret that is not one line"
 
 # --- authgate through the entrypoint ------------------------------------------------
 fcgi_port=$(free_port "$pg_port")
@@ -171,7 +176,7 @@ fi
 grep -q 'does not exist' "$tmp/ep-missing.log" || fail "entrypoint: unclear error: $(cat "$tmp/ep-missing.log")"
 note "ok: entrypoint: a missing PGPASSFILE stops it with: $(head -n 1 "$tmp/ep-missing.log")"
 
-# A wrong password: the daemon's fail-fast start, exit 1.
+# A wrong password: the daemon's fail-fast start, exit 1 (either way).
 printf '*:*:*:authgate_app:wrong\n' >"$tmp/secrets/wrong"
 chmod 644 "$tmp/secrets/wrong"
 status=0
@@ -179,8 +184,37 @@ env -i "${daemon_env[@]}" PGPASSFILE="$tmp/secrets/wrong" timeout 30 \
   sh "$src/deploy/docker/entrypoint.sh" >"$tmp/ep-wrong.log" 2>&1 || status=$?
 [[ $status == 1 ]] || fail "wrong password: exit status $status, expected 1: $(cat "$tmp/ep-wrong.log")"
 note "ok: wrong password: exit 1: $(head -n 1 "$tmp/ep-wrong.log")"
+printf 'wrong\n' >"$tmp/secrets/wrong_password"
+chmod 644 "$tmp/secrets/wrong_password"
+status=0
+env -i "${daemon_env[@]}" AUTHGATE_DB_PASSWORD_FILE="$tmp/secrets/wrong_password" timeout 30 \
+  sh "$src/deploy/docker/entrypoint.sh" check-config >"$tmp/ep-wrong2.log" 2>&1 || status=$?
+[[ $status == 1 ]] && grep -q 'password authentication failed' "$tmp/ep-wrong2.log" ||
+  fail "a wrong AUTHGATE_DB_PASSWORD_FILE: exit status $status: $(cat "$tmp/ep-wrong2.log")"
+note "ok: wrong AUTHGATE_DB_PASSWORD_FILE: exit 1: $(head -n 1 "$tmp/ep-wrong2.log")"
 
-# Arguments pass through to the daemon; a 0600 secret is used in place.
+# The password file's password is the one sent, over a password-less
+# conninfo and a wrong PGPASSWORD; check-config never prints it.
+env -i "${daemon_env[@]}" PGPASSWORD=wrong \
+  AUTHGATE_DB_PASSWORD_FILE="$tmp/secrets/authgate_db_password" \
+  sh "$src/deploy/docker/entrypoint.sh" check-config >"$tmp/ep-file.log" 2>&1 ||
+  fail "check-config with AUTHGATE_DB_PASSWORD_FILE: $(cat "$tmp/ep-file.log")"
+grep -q '^database: ok' "$tmp/ep-file.log" || fail "check-config: $(cat "$tmp/ep-file.log")"
+! grep -q "$(cat "$tmp/secrets/authgate_db_password")" "$tmp/ep-file.log" ||
+  fail "check-config printed the password"
+note "ok: AUTHGATE_DB_PASSWORD_FILE (a 0644 secret): scram login, password not printed"
+
+# The admin commands read the same file (here as the daemon's role, which
+# may not list users: the login works, the SELECT is refused).
+status=0
+env -i "${daemon_env[@]}" AUTHGATE_DB_PASSWORD_FILE="$tmp/secrets/authgate_db_password" \
+  "$bin" user list >"$tmp/admin.log" 2>&1 || status=$?
+[[ $status == 1 ]] && grep -q 'permission denied' "$tmp/admin.log" ||
+  fail "authgate user list with the password file: $status $(cat "$tmp/admin.log")"
+note "ok: authgate user list logs in with the password file"
+
+# Arguments pass through to the daemon; a 0600 .pgpass is used in place,
+# a 0644 one through a private copy.
 install -m 600 "$tmp/secrets/authgate_pgpass" "$tmp/private.pgpass"
 mkdir -m 1777 "$tmp/tmpfs-check"
 env -i "${daemon_env[@]}" TMPDIR="$tmp/tmpfs-check" PGPASSFILE="$tmp/private.pgpass" \
@@ -189,9 +223,20 @@ env -i "${daemon_env[@]}" TMPDIR="$tmp/tmpfs-check" PGPASSFILE="$tmp/private.pgp
 grep -q '^database: ok' "$tmp/ep-check.log" || fail "entrypoint check-config: $(cat "$tmp/ep-check.log")"
 [[ -z $(ls -A "$tmp/tmpfs-check") ]] || fail "the entrypoint copied a 0600 secret it could use in place"
 note "ok: entrypoint passes arguments (check-config: database ok); a 0600 secret is used in place"
+mkdir -m 1777 "$tmp/tmpfs-copy"
+env -i "${daemon_env[@]}" TMPDIR="$tmp/tmpfs-copy" PGPASSFILE="$tmp/secrets/authgate_pgpass" \
+  sh "$src/deploy/docker/entrypoint.sh" check-config >"$tmp/ep-copy.log" 2>&1 ||
+  fail "entrypoint check-config with a 0644 .pgpass: $(cat "$tmp/ep-copy.log")"
+passfile=$(echo "$tmp/tmpfs-copy/"*/pgpass)
+[[ -f $passfile && $(stat -c %a "$passfile") == 600 ]] ||
+  fail "no private 0600 copy of the 0644 .pgpass under TMPDIR"
+if grep -qi 'has group or world access' "$tmp/ep-copy.log"; then
+  fail "libpq ignored the password file: $(cat "$tmp/ep-copy.log")"
+fi
+note "ok: a 0644 PGPASSFILE is used through a private 0600 copy ($passfile)"
 
-# The real thing, in the background.
-env -i "${daemon_env[@]}" PGPASSFILE="$tmp/secrets/authgate_pgpass" \
+# The real thing, in the background, as docker-compose.yml runs it.
+env -i "${daemon_env[@]}" AUTHGATE_DB_PASSWORD_FILE="$tmp/secrets/authgate_db_password" \
   sh "$src/deploy/docker/entrypoint.sh" </dev/null >"$tmp/authgate.log" 2>&1 &
 daemon_pid=$!
 healthy() { AUTHGATE_LISTEN=127.0.0.1:$fcgi_port sh "$src/deploy/docker/healthcheck.sh" >/dev/null; }
@@ -201,17 +246,11 @@ alive || { cat "$tmp/authgate.log" >&2; fail "authgate exited at startup"; }
 healthy || { cat "$tmp/authgate.log" >&2; AUTHGATE_LISTEN=127.0.0.1:$fcgi_port sh "$src/deploy/docker/healthcheck.sh" >&2; fail "healthcheck.sh does not pass"; }
 note "ok: authgate started by the entrypoint; healthcheck.sh passes (FastCGI healthz over TCP)"
 
-# The entrypoint exec'd the daemon (PID 1 in a container) with a private copy
-# of the 0644 secret, which libpq accepted (scram auth succeeded).
+# The entrypoint exec'd the daemon (PID 1 in a container), which logged in
+# with the 0644 secret's password (scram auth succeeded).
 [[ $(readlink "/proc/$daemon_pid/exe") == "$bin" ]] ||
   fail "the entrypoint did not exec the daemon (pid $daemon_pid is $(readlink "/proc/$daemon_pid/exe"))"
-passfile=$(tr '\0' '\n' <"/proc/$daemon_pid/environ" | sed -n 's/^PGPASSFILE=//p')
-[[ $passfile == "$tmp/tmpfs/"*/pgpass ]] || fail "PGPASSFILE of the daemon is $passfile, expected a copy under TMPDIR"
-[[ $(stat -c %a "$passfile") == 600 ]] || fail "the private copy $passfile has mode $(stat -c %a "$passfile")"
-if grep -qi 'has group or world access' "$tmp/authgate.log"; then
-  fail "libpq ignored the password file: $(cat "$tmp/authgate.log")"
-fi
-note "ok: entrypoint exec'd authgate with PGPASSFILE=$passfile (0600 copy)"
+note "ok: entrypoint exec'd authgate with AUTHGATE_DB_PASSWORD_FILE"
 
 # --- nginx: the compose site and app configs ------------------------------------------
 site_port=$(free_port "$pg_port" "$fcgi_port")

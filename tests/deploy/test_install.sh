@@ -73,6 +73,12 @@ version=$("$prefix/bin/authgate" version) || fail "installed authgate version fa
 [[ $version =~ ^authgate\ [0-9]+\.[0-9]+\.[0-9]+ ]] || fail "unexpected version output: $version"
 note "ok: $prefix/bin/authgate version: $version"
 
+# `authgate migrate` finds the schema installed beside its bin/.
+migrate_help=$("$prefix/bin/authgate" migrate --help) || fail "installed authgate migrate --help failed"
+grep -qF "migrate without --sql runs $(realpath "$prefix/share/authgate/sql/install.sql")" <<<"$migrate_help" ||
+  fail "installed authgate migrate does not use the installed schema: $migrate_help"
+note "ok: installed authgate migrate runs share/authgate/sql/install.sql"
+
 help=$("$prefix/bin/authgate" --help) || fail "installed authgate --help failed"
 [[ $help == *"usage: authgate"* && $help == *--listen* && $help == *AUTHGATE_DB* ]] ||
   fail "unexpected --help output: $help"

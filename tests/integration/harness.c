@@ -526,8 +526,7 @@ void ag_request(struct ag_client *c, const char *method, const char *path,
 {
 	struct prepared p;
 
-	if (daemons_behind)
-		ag_daemons_sync();
+	ag_daemons_catch_up();
 	prepare(&p, c, method, path, headers, body, body_len, out);
 	finish(&p, curl_easy_perform(p.curl), method, out);
 	for (size_t i = 0; i < out->nheaders; i++)
@@ -792,6 +791,12 @@ static bool send_sync(char token[33])
 	PQclear(res);
 	free(payload);
 	return ok;
+}
+
+void ag_daemons_catch_up(void)
+{
+	if (daemons_behind)
+		ag_daemons_sync();
 }
 
 #define SYNC_TOKENS 64

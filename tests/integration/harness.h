@@ -189,6 +189,10 @@ PGconn *ag_db(void);
  */
 void ag_daemons_sync(void);
 
+/* ag_daemons_sync() when a SQL statement or logout may not have reached
+ * the daemons yet; for requests sent without ag_request(). */
+void ag_daemons_catch_up(void);
+
 /* Closes that connection (the next ag_db() opens a new one). */
 void ag_db_close(void);
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Init script for the official postgres image (/docker-entrypoint-initdb.d/):
 # creates the daemon's login role, a member of authgate_daemon, with the
-# password from the authgate container's .pgpass secret, so that one file is
-# the single source of the password.
+# password of the authgate container's secret (the file its
+# AUTHGATE_DB_PASSWORD_FILE names), so that one file is the single source
+# of the password.
 #
 # It runs once, when the data directory is initialised, after
 # 10-authgate-install.sql (sql/install.sql, which creates the schema and
@@ -13,40 +14,29 @@
 # The entrypoint sources *.sh files that are not executable, so this file
 # defines no global names but its own and exits only on failure.
 #
-#   AUTHGATE_PGPASS_SECRET  the secret (default /run/secrets/authgate_pgpass):
-#                           its first entry, e.g. `*:*:*:authgate_app:PASSWORD`,
-#                           names the role (4th field) and its password.
+#   AUTHGATE_DB_PASSWORD_SECRET  the secret: the password alone on one line
+#                                (default /run/secrets/authgate_db_password)
+#   AUTHGATE_DB_ROLE             the role to create (default authgate_app)
 
 authgate_role_init() {
     # `local` is not POSIX, but dash (/bin/sh in the image) and bash (which
     # sources the file when it is not executable) both have it.
     # shellcheck disable=SC3043
-    local secret fields role
-    secret=${AUTHGATE_PGPASS_SECRET:-/run/secrets/authgate_pgpass}
+    local secret role
+    secret=${AUTHGATE_DB_PASSWORD_SECRET:-/run/secrets/authgate_db_password}
+    role=${AUTHGATE_DB_ROLE:-authgate_app}
     if [ ! -r "$secret" ]; then
         echo "authgate init: $secret is missing or unreadable" >&2
         return 1
     fi
-    # The first entry's username and password, with .pgpass escapes (\: and
-    # \\) undone; the password is everything after the 4th unescaped colon.
-    fields=$(awk '
-        /^[ \t]*(#|$)/ { next }
-        {
-            n = 0; f = ""; esc = 0
-            for (i = 1; i <= length($0); i++) {
-                c = substr($0, i, 1)
-                if (esc) { f = f c; esc = 0; continue }
-                if (c == "\\") { esc = 1; continue }
-                if (c == ":" && n < 4) { field[n++] = f; f = ""; continue }
-                f = f c
-            }
-            if (n == 4) { print field[3]; print f }
-            exit
-        }' "$secret") || return 1
-    role=$(printf '%s\n' "$fields" | sed -n 1p)
-    AUTHGATE_ROLE_PASSWORD=$(printf '%s\n' "$fields" | sed -n 2p)
-    if [ -z "$role" ] || [ "$role" = "*" ] || [ -z "$AUTHGATE_ROLE_PASSWORD" ]; then
-        echo "authgate init: $secret needs a line host:port:database:ROLE:PASSWORD with a role name and a password" >&2
+    # As authgate --db-password-file reads it: one line, its newline dropped.
+    if [ "$(wc -l <"$secret")" -gt 1 ] || [ ! -s "$secret" ]; then
+        echo "authgate init: $secret needs one line holding the password" >&2
+        return 1
+    fi
+    AUTHGATE_ROLE_PASSWORD=$(tr -d '\r\n' <"$secret")
+    if [ -z "$AUTHGATE_ROLE_PASSWORD" ]; then
+        echo "authgate init: $secret needs one line holding the password" >&2
         return 1
     fi
     export AUTHGATE_ROLE_NAME="$role" AUTHGATE_ROLE_PASSWORD
@@ -62,7 +52,7 @@ SET log_min_error_statement = 'panic';
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE authgate_daemon',
               :'role', :'password') \gexec
 SQL
-    unset AUTHGATE_ROLE_PASSWORD AUTHGATE_ROLE_NAME fields
+    unset AUTHGATE_ROLE_PASSWORD AUTHGATE_ROLE_NAME
     echo "authgate init: created login role $role (member of authgate_daemon)"
 }
 
