@@ -84,6 +84,13 @@ static bool valid_app_name(const char *v)
 	return printable(v);
 }
 
+static bool valid_allow(const char *v)
+{
+	struct cidr_list list;
+
+	return cidr_list_parse(v, &list);
+}
+
 #define STR_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define LONG_FIELD(f) offsetof(struct config, f), 0
 
@@ -156,6 +163,10 @@ static const struct option_def options[] = {
 	{"registration-limit", OPT_LONG, LONG_FIELD(registration_limit), 0,
 	 1000000, "10", "registration attempts per client address per hour "
 	 "(0: no limit)", NULL, NULL},
+	{"metrics-allow", OPT_STRING, STR_FIELD(metrics_allow_text), 0, 0,
+	 "127.0.0.0/8,::1", "client addresses (as nginx passes REMOTE_ADDR) "
+	 "allowed to read /auth/metrics: comma-separated ADDR[/PREFIX], or none",
+	 valid_allow, "comma-separated IPv4/IPv6 ADDR[/PREFIX], or none"},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -181,6 +192,7 @@ void config_defaults(struct config *cfg)
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;
+	strcpy(cfg->metrics_allow_text, "127.0.0.0/8,::1");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->login_message, "Please log in first.");
 	cfg->registration_limit = 10;
@@ -336,6 +348,11 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 		strcmp(cfg->session_protection_name, "strong") == 0 ? PROTECTION_STRONG
 		: strcmp(cfg->session_protection_name, "off") == 0 ? PROTECTION_OFF
 								  : PROTECTION_BASIC;
+	/* Already validated when set. */
+	if (!cidr_list_parse(cfg->metrics_allow_text, &cfg->metrics_allow)) {
+		snprintf(err, err_cap, "metrics-allow: malformed");
+		return -1;
+	}
 	cfg->touch_interval = cfg->session_idle / 20;
 	if (cfg->touch_interval < 1)
 		cfg->touch_interval = 1;

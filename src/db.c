@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
+
 enum statement {
 	ST_VERSION,
 	ST_PING,
@@ -81,6 +83,7 @@ struct db {
 	char *password; /* NULL: libpq's own sources */
 	long timeout_seconds;
 	bool timed_out; /* the last execute() failed by running out of time */
+	bool connected_before; /* a later connect is a reconnect */
 };
 
 struct db *db_new(const char *conninfo, const char *password,
@@ -258,9 +261,14 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 		return DB_ERROR;
 	}
 	result = prepare_all(db, err, err_cap);
-	if (result != DB_OK)
+	if (result != DB_OK) {
 		disconnect(db);
-	return result;
+		return result;
+	}
+	if (db->connected_before)
+		metrics_db_reconnect();
+	db->connected_before = true;
+	return DB_OK;
 }
 
 static bool ensure_connected(struct db *db)
@@ -279,8 +287,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	bool was_connected = db->conn != NULL;
 
 	*res = NULL;
-	if (!ensure_connected(db))
+	if (!ensure_connected(db)) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	*res = execute(db, st, nparams, values, lengths, formats);
 	/* A connection that broke while idle (a database restart) is only
 	 * noticed when used: reconnect and try once more, so a restart costs
@@ -288,8 +298,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	if (*res == NULL && was_connected && db->conn == NULL &&
 	    !db->timed_out && ensure_connected(db))
 		*res = execute(db, st, nparams, values, lengths, formats);
-	if (*res == NULL)
+	if (*res == NULL) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	if (PQntuples(*res) == 0) {
 		PQclear(*res);
 		*res = NULL;

@@ -5,6 +5,7 @@
 #include "form.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "pages.h"
 #include "password.h"
 #include "redirect.h"
@@ -200,6 +201,15 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 			f->username);
 }
 
+/* The database did not answer. */
+static void unavailable(struct response *resp)
+{
+	metrics_login(LOGIN_ERROR);
+	resp->status = 503;
+	pages_message(resp, "Try again later",
+		      "Signing in is not possible right now.");
+}
+
 static void login_failed(const struct request *req, struct response *resp,
 			 struct handler_ctx *ctx, const struct login_form *f,
 			 const char *reason, const struct client_info *client)
@@ -209,6 +219,7 @@ static void login_failed(const struct request *req, struct response *resp,
 		log_msg(LOG_WARN, req->id, "could not record a failed login");
 	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
 		f->username, reason);
+	metrics_login(LOGIN_FAILURE);
 	resp->status = 401;
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
 }
@@ -222,6 +233,7 @@ static void locked_out(const struct request *req, struct response *resp,
 
 	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
 		f->username, retry_after);
+	metrics_lockout();
 	handler_locked(resp, retry_after, message, sizeof(message));
 	login_page(req, resp, ctx, message, f->username, f->next);
 }
@@ -268,8 +280,10 @@ void handle_login_post(const struct request *req, struct response *resp,
 	enum db_result found;
 	long retry_after;
 
-	if (!read_login_form(req, resp, ctx, &form))
+	if (!read_login_form(req, resp, ctx, &form)) {
+		metrics_login(LOGIN_INVALID);
 		goto out;
+	}
 	handler_client_info(req, &client);
 	/* Brute-force regulation: --login-max-failures without a quiet
 	 * --login-lockout lock the account (or the address) until that long
@@ -279,9 +293,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      &retry_after) != DB_OK) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
 	if (retry_after > 0) {
@@ -290,9 +302,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 	}
 	found = db_user_for_login(ctx->db, form.username, &user);
 	if (found == DB_ERROR) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
 	/* Unknown users pay the same argon2 work as a wrong password. */
@@ -320,25 +330,23 @@ void handle_login_post(const struct request *req, struct response *resp,
 	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:
+		metrics_login(LOGIN_SUCCESS);
 		handler_see_other(resp, form.next);
 		goto out;
 	case DB_ERROR:
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	default:
 		break;
 	}
 	if (handler_start_session(req, resp, ctx, user.user_id, form.remember,
 				  &client, form.next) != 0) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
 	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
 		form.remember);
+	metrics_login(LOGIN_SUCCESS);
 out:
 	explicit_bzero(&form, sizeof(form));
 }

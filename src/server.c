@@ -24,6 +24,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 
@@ -353,12 +354,17 @@ static bool parse_params(struct conn *c)
 	return r == PARSE_ABSENT;
 }
 
+static size_t queue_capacity(void)
+{
+	return (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD;
+}
+
 static void hand_to_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
 	pthread_mutex_lock(&srv.queue_lock);
-	if (srv.queue_len < (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD) {
+	if (srv.queue_len < queue_capacity()) {
 		c->with_hasher = true;
 		c->next_in_queue = NULL;
 		if (srv.queue_tail)
@@ -367,6 +373,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 			srv.queue_head = c;
 		srv.queue_tail = c;
 		srv.queue_len++;
+		metrics_gauge_add(GAUGE_QUEUE, 1);
 		queued = true;
 		pthread_cond_signal(&srv.queue_cond);
 	}
@@ -378,6 +385,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 		return;
 	}
 	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+	metrics_login(LOGIN_BUSY);
 	response_header(&c->resp, "Retry-After", "1", 1);
 	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
 	complete_request(w, c);
@@ -730,6 +738,7 @@ static void *worker_main(void *arg)
 		log_msg(LOG_ERROR, 0, "epoll_ctl listen: %s", strerror(errno));
 		return NULL;
 	}
+	metrics_gauge_add(GAUGE_WORKERS, 1);
 	for (;;) {
 		struct timespec now;
 		int n;
@@ -779,6 +788,7 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns)
 		close_conn(w, w->conns);
+	metrics_gauge_add(GAUGE_WORKERS, -1);
 	return NULL;
 }
 
@@ -795,6 +805,7 @@ static struct conn *next_job(void)
 		if (srv.queue_head == NULL)
 			srv.queue_tail = NULL;
 		srv.queue_len--;
+		metrics_gauge_add(GAUGE_QUEUE, -1);
 	}
 	pthread_mutex_unlock(&srv.queue_lock);
 	return c;
@@ -810,6 +821,7 @@ static void *hasher_main(void *arg)
 	/* Jobs still queued at shutdown are finished: the drain waits on
 	 * them. */
 	/* Logins yield to the checks when both want the cores. */
+	metrics_gauge_add(GAUGE_HASHERS, 1);
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
 		log_msg(LOG_WARN, 0, "could not lower the hashing priority: %s",
 			strerror(errno));
@@ -820,8 +832,11 @@ static void *hasher_main(void *arg)
 		/* A client that gave up while queued costs no hashing. */
 		c->abandoned = poll(&pfd, 1, 0) > 0 &&
 			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		if (!c->abandoned)
+		if (!c->abandoned) {
+			metrics_gauge_add(GAUGE_HASHING, 1);
 			c->handler(&c->req, &c->resp, &ctx);
+			metrics_gauge_add(GAUGE_HASHING, -1);
+		}
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;
@@ -829,6 +844,7 @@ static void *hasher_main(void *arg)
 		if (write(w->wake_fd, &one, sizeof(one)) < 0)
 			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
 	}
+	metrics_gauge_add(GAUGE_HASHERS, -1);
 	return NULL;
 }
 
@@ -901,6 +917,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	srv.listen_fd = listen_fd;
 	srv.nworkers = cfg->threads;
 	srv.nhashers = cfg->hash_threads;
+	metrics_gauge_add(GAUGE_QUEUE_CAPACITY, (int64_t)queue_capacity());
 	pthread_mutex_init(&srv.queue_lock, NULL);
 	pthread_cond_init(&srv.queue_cond, NULL);
 	pthread_cond_init(&srv.janitor_cond, NULL);

@@ -432,3 +432,44 @@ Test(options, registration_limit_per_address)
 	daemon_stop(&d);
 	browser_close(&b);
 }
+
+Test(options, metrics_allow_limits_who_reads_metrics)
+{
+	static const char *const extra[] = {
+		"--metrics-allow", "10.0.0.0/8, 2001:db8::/32", NULL,
+	};
+	static const char *const from[][2] = {
+		{"127.0.0.1", "403"}, {"::1", "403"}, {"11.0.0.1", "403"},
+		{"10.200.0.1", "200"}, {"2001:db8::7", "200"},
+		{"::ffff:10.0.0.1", "200"}, {"not an address", "403"},
+	};
+	struct private_daemon d;
+
+	daemon_start(&d, extra);
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			"REMOTE_ADDR", from[i][0], NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+		bool allowed = strcmp(from[i][1], "200") == 0;
+
+		cr_expect_eq(status_of(answer), atoi(from[i][1]), "from %s: %s",
+			     from[i][0], answer);
+		cr_expect_eq(strstr(answer, "authgate_checks_total") != NULL,
+			     allowed, "from %s: %s", from[i][0], answer);
+		free(answer);
+	}
+	{
+		/* No REMOTE_ADDR at all: refused. */
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+
+		cr_expect_eq(status_of(answer), 403, "%s", answer);
+		free(answer);
+	}
+	daemon_stop(&d);
+}
