@@ -157,7 +157,7 @@ Test(audit, daemon_log_holds_no_secret)
 	struct secrets s = {0};
 	struct ag_response r;
 	char *api_token, *log, *body, *csrf;
-	const char *log_path = ag_env("AUTHGATE_TEST_DAEMON_LOG");
+	const char *log_path = ag_env_or_skip("AUTHGATE_TEST_DAEMON_LOG");
 	size_t log_len;
 
 	ag_user_new(&u, "logscan");
@@ -198,6 +198,7 @@ Test(audit, daemon_log_holds_no_secret)
 				 "interval '1 hour')",
 				 1, u.name);
 	cr_assert(api_token != NULL);
+	ag_secret(api_token);
 	keep(&s, api_token);
 	keep(&s, api_token + 4);
 	{

@@ -35,11 +35,11 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 	cr_assert_not_null(mkdtemp(d->dir));
 	snprintf(d->addr, sizeof(d->addr), "unix:%s/d.sock", d->dir);
 	listen = d->addr;
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_BINARY");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_BINARY");
 	argv[argc++] = "--listen";
 	argv[argc++] = listen;
 	argv[argc++] = "--db";
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_DAEMON_DB");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_DAEMON_DB");
 	argv[argc++] = "--cookie-secure";
 	argv[argc++] = "off";
 	argv[argc++] = "--threads";
