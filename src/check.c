@@ -72,8 +72,8 @@ static int decide(const struct request *req, struct handler_ctx *ctx,
 
 	*stale = false;
 	if (!parse_fresh(req->fresh, &fresh)) {
-		log_msg(LOG_ERROR, req->id,
-			"$authgate_fresh must be a number of seconds");
+		log_event(LOG_ERROR, req->id, "bad_requirement", "msg",
+			  "$authgate_fresh must be a number of seconds", NULL);
 		return 500;
 	}
 	switch (handler_identify(req, ctx, !str_eq(req->passive, "on"), id)) {
@@ -220,10 +220,10 @@ void handle_authorize(const struct request *req, struct response *resp,
 	if ((req->apache_role.ptr != NULL &&
 	     !str_eq(req->apache_role, "AUTHENTICATOR")) ||
 	    req->remote_passwd.ptr != NULL) {
-		log_msg(LOG_ERROR, req->id,
-			"mod_authnz_fcgi: use AuthnzFcgiCheckAuthnProvider "
-			"with UserExpr, not Require or AuthBasicProvider, and "
-			"no AuthType Basic");
+		log_event(LOG_ERROR, req->id, "authorizer_misconfigured", "msg",
+			  "mod_authnz_fcgi: use AuthnzFcgiCheckAuthnProvider "
+			  "with UserExpr, not Require or AuthBasicProvider, "
+			  "and no AuthType Basic", NULL);
 		handler_json_error(resp, 500, "misconfigured",
 				   "the authorizer is misconfigured");
 		return;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "metrics.h"
 
 enum statement {
@@ -232,6 +233,17 @@ static enum db_result prepare_all(struct db *db, char *err, size_t err_cap)
 	return DB_OK;
 }
 
+/* Server notices ("terminating connection due to administrator command")
+ * become log events instead of libpq's raw lines on stderr. */
+static void log_notice(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	first_line(message, line, sizeof(line));
+	log_event(LOG_WARN, 0, "db_notice", "msg", line, NULL);
+}
+
 enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 {
 	char timeout[24], options[64];
@@ -260,6 +272,7 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 		disconnect(db);
 		return DB_ERROR;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	result = prepare_all(db, err, err_cap);
 	if (result != DB_OK) {
 		disconnect(db);

@@ -194,11 +194,11 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 
 	if (password_hash(f->password, f->password_len, fresh, sizeof(fresh)) != 0 ||
 	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK)
-		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
-			f->username);
+		log_event(LOG_WARN, req->id, "password_rehash_failed", "user",
+			  f->username, NULL);
 	else
-		log_msg(LOG_INFO, req->id, "password hash upgraded user=%s",
-			f->username);
+		log_event(LOG_INFO, req->id, "password_rehashed", "user",
+			  f->username, NULL);
 }
 
 /* The database did not answer. */
@@ -216,9 +216,10 @@ static void login_failed(const struct request *req, struct response *resp,
 {
 	if (db_login_failure(ctx->db, f->username, reason, client->addr,
 			     client->agent) != DB_OK)
-		log_msg(LOG_WARN, req->id, "could not record a failed login");
-	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
-		f->username, reason);
+		log_event(LOG_WARN, req->id, "login_failure_not_recorded",
+			  "user", f->username, NULL);
+	log_event(LOG_INFO, req->id, "login_failure", "user", f->username,
+		  "ip", client->addr, "reason", reason, NULL);
 	metrics_login(LOGIN_FAILURE);
 	resp->status = 401;
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
@@ -227,12 +228,13 @@ static void login_failed(const struct request *req, struct response *resp,
 /* Locked by too many failures: answered without hashing anything. */
 static void locked_out(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx, const struct login_form *f,
-		       long retry_after)
+		       const struct client_info *client, long retry_after)
 {
-	char message[128];
+	char seconds[24], message[128];
 
-	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
-		f->username, retry_after);
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	log_event(LOG_INFO, req->id, "login_locked", "user", f->username, "ip",
+		  client->addr, "retry_after", seconds, NULL);
 	metrics_lockout();
 	handler_locked(resp, retry_after, message, sizeof(message));
 	login_page(req, resp, ctx, message, f->username, f->next);
@@ -263,8 +265,8 @@ static enum db_result reauthenticate(const struct request *req,
 	if (r == DB_OK) {
 		if (ctx->cache != NULL)
 			cache_drop_key(ctx->cache, hash);
-		log_msg(LOG_INFO, req->id, "reauthenticated user=%s",
-			current.username);
+		log_event(LOG_INFO, req->id, "reauthenticated", "user",
+			  current.username, "ip", client->addr, NULL);
 	}
 	return r;
 }
@@ -297,7 +299,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 		goto out;
 	}
 	if (retry_after > 0) {
-		locked_out(req, resp, ctx, &form, retry_after);
+		locked_out(req, resp, ctx, &form, &client, retry_after);
 		goto out;
 	}
 	found = db_user_for_login(ctx->db, form.username, &user);
@@ -314,9 +316,8 @@ void handle_login_post(const struct request *req, struct response *resp,
 	verdict = password_verify(user.password_hash, form.password,
 				  form.password_len);
 	if (verdict == PASSWORD_ERROR)
-		log_msg(LOG_ERROR, req->id,
-			"stored password hash has an unknown format user=%s",
-			form.username);
+		log_event(LOG_ERROR, req->id, "unknown_hash_format", "user",
+			  form.username, NULL);
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
 		login_failed(req, resp, ctx, &form, "bad_password", &client);
 		goto out;
@@ -344,8 +345,9 @@ void handle_login_post(const struct request *req, struct response *resp,
 		unavailable(resp);
 		goto out;
 	}
-	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
-		form.remember);
+	log_event(LOG_INFO, req->id, "login_success", "user", form.username,
+		  "ip", client.addr, "remember", form.remember ? "true" : "false",
+		  NULL);
 	metrics_login(LOGIN_SUCCESS);
 out:
 	explicit_bzero(&form, sizeof(form));

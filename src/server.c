@@ -203,7 +203,7 @@ static void epoll_set(struct worker *w, struct conn *c, int op)
 
 	c->watching_out = ev.events & EPOLLOUT;
 	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0)
-		log_msg(LOG_ERROR, 0, "epoll_ctl: %s", strerror(errno));
+		log_system_error("epoll_ctl");
 }
 
 static void reset_request(struct conn *c)
@@ -268,7 +268,7 @@ static void encode_response(struct conn *c)
 
 	buf_init(&payload, OUT_MAX);
 	if (c->resp.failed) {
-		log_msg(LOG_ERROR, c->req.id, "response could not be built");
+		log_event(LOG_ERROR, c->req.id, "response_too_large", NULL);
 		response_free(&c->resp);
 		response_init(&c->resp);
 		c->resp.status = 500;
@@ -384,7 +384,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 		return;
 	}
-	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+	log_event(LOG_WARN, c->req.id, "hash_queue_full", NULL);
 	metrics_login(LOGIN_BUSY);
 	response_header(&c->resp, "Retry-After", "1", 1);
 	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
@@ -672,7 +672,7 @@ static void accept_all(struct worker *w)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_ERROR, 0, "accept: %s", strerror(errno));
+				log_system_error("accept");
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -706,7 +706,7 @@ static void collect_done(struct worker *w)
 	struct conn *c;
 
 	if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_msg(LOG_ERROR, 0, "eventfd read: %s", strerror(errno));
+		log_system_error("eventfd read");
 	pthread_mutex_lock(&w->done_lock);
 	c = w->done;
 	w->done = NULL;
@@ -735,7 +735,7 @@ static void *worker_main(void *arg)
 	struct timespec drain_deadline = {0};
 
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, srv.listen_fd, &lev) != 0) {
-		log_msg(LOG_ERROR, 0, "epoll_ctl listen: %s", strerror(errno));
+		log_system_error("epoll_ctl listen");
 		return NULL;
 	}
 	metrics_gauge_add(GAUGE_WORKERS, 1);
@@ -761,7 +761,7 @@ static void *worker_main(void *arg)
 		n = epoll_wait(w->epoll_fd, events, EPOLL_BATCH,
 			       listening ? -1 : 100);
 		if (n < 0 && errno != EINTR) {
-			log_msg(LOG_ERROR, 0, "epoll_wait: %s", strerror(errno));
+			log_system_error("epoll_wait");
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -823,8 +823,7 @@ static void *hasher_main(void *arg)
 	/* Logins yield to the checks when both want the cores. */
 	metrics_gauge_add(GAUGE_HASHERS, 1);
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
-		log_msg(LOG_WARN, 0, "could not lower the hashing priority: %s",
-			strerror(errno));
+		log_system_error("setpriority");
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
@@ -842,10 +841,18 @@ static void *hasher_main(void *arg)
 		w->done = c;
 		pthread_mutex_unlock(&w->done_lock);
 		if (write(w->wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
 	}
 	metrics_gauge_add(GAUGE_HASHERS, -1);
 	return NULL;
+}
+
+static void log_rows_purged(long deleted)
+{
+	char rows[24];
+
+	snprintf(rows, sizeof(rows), "%ld", deleted);
+	log_event(LOG_INFO, 0, "purged", "rows", rows, NULL);
 }
 
 /* Runs purge_expired() every PURGE_INTERVAL_SECONDS until stopped; every
@@ -861,9 +868,9 @@ static void *janitor_main(void *arg)
 	while (!atomic_load(&srv.stopping)) {
 		pthread_mutex_unlock(&srv.queue_lock);
 		if (db_purge_expired(db, &deleted) != DB_OK)
-			log_msg(LOG_WARN, 0, "purge of expired sessions failed");
+			log_event(LOG_WARN, 0, "purge_failed", NULL);
 		else if (deleted > 0)
-			log_msg(LOG_INFO, 0, "purged %ld expired rows", deleted);
+			log_rows_purged(deleted);
 		next.tv_sec += PURGE_INTERVAL_SECONDS;
 		pthread_mutex_lock(&srv.queue_lock);
 		while (!atomic_load(&srv.stopping) &&
@@ -900,7 +907,17 @@ static void wake_all(void)
 	pthread_mutex_unlock(&srv.queue_lock);
 	for (long i = 0; i < srv.nworkers; i++)
 		if (write(srv.workers[i].wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
+}
+
+static void log_started(void)
+{
+	char threads[24], hashers[24];
+
+	snprintf(threads, sizeof(threads), "%ld", srv.nworkers);
+	snprintf(hashers, sizeof(hashers), "%ld", srv.nhashers);
+	log_event(LOG_INFO, 0, "started", "threads", threads, "hash_threads",
+		  hashers, NULL);
 }
 
 int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
@@ -953,14 +970,14 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 		goto stop;
 	}
 	janitor_started = true;
-	log_msg(LOG_INFO, 0, "serving with %ld threads and %ld hashing threads",
-		srv.nworkers, srv.nhashers);
+	log_started();
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
-	log_msg(LOG_INFO, 0, "signal %d: finishing requests in progress", sig);
+	log_event(LOG_INFO, 0, "stopping", "signal", sigabbrev_np(sig),
+		  "msg", "finishing requests in progress", NULL);
 	result = 0;
 stop:
 	atomic_store(&srv.stopping, true);
