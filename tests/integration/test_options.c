@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +24,21 @@ struct private_daemon {
 	char dir[64];
 	char addr[128];
 };
+
+/* Whether the unix socket at `path` accepts a connection: its file
+ * appears at bind(), a moment before listen(). */
+static bool accepts(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
 
 /* Starts the daemon with `extra` (NULL-terminated) and waits for its
  * socket to accept. */
@@ -58,7 +75,8 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 		struct stat st;
 		char *path = d->addr + 5;
 
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    accepts(path))
 			return;
 		cr_assert(waitpid(d->pid, NULL, WNOHANG) == 0,
 			  "the daemon exited at startup");
