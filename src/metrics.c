@@ -144,7 +144,8 @@ static void latency_histogram(const struct metrics_snapshot *m,
 void metrics_render(const struct metrics_snapshot *m, struct buf *out)
 {
 	header(out, "authgate_checks_total", "counter",
-	       "auth_request checks answered, by outcome.");
+	       "Checks answered (auth_request and the FastCGI authorizer), "
+	       "by outcome.");
 	labelled(out, "authgate_checks_total", "outcome", check_names,
 		 m->checks, CHECK_OUTCOMES);
 	latency_histogram(m, out);
