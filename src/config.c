@@ -92,6 +92,13 @@ static bool valid_app_name(const char *v)
 	return printable(v);
 }
 
+static bool valid_allow(const char *v)
+{
+	struct cidr_list list;
+
+	return cidr_list_parse(v, &list);
+}
+
 #define STR_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define LONG_FIELD(f) offsetof(struct config, f), 0
 
@@ -178,6 +185,10 @@ static const struct option_def options[] = {
 	 "proxies in front of nginx whose X-Forwarded-For is believed",
 	 valid_proxies, "IP addresses or CIDR networks, comma-separated "
 	 "(at most 32)"},
+	{"metrics-allow", OPT_STRING, STR_FIELD(metrics_allow_text), 0, 0,
+	 "127.0.0.0/8,::1", "client addresses (as nginx passes REMOTE_ADDR) "
+	 "allowed to read /auth/metrics: comma-separated ADDR[/PREFIX], or none",
+	 valid_allow, "comma-separated IPv4/IPv6 ADDR[/PREFIX], or none"},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -206,6 +217,7 @@ void config_defaults(struct config *cfg)
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
 	cfg->session_cache_size = 65536;
+	strcpy(cfg->metrics_allow_text, "127.0.0.0/8,::1");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->login_message, "Please log in first.");
 	cfg->registration_limit = 10;
@@ -366,6 +378,11 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 			     &cfg->trusted_proxies) != PARSE_OK) {
 		snprintf(err, err_cap, "trusted-proxies: expected IP addresses "
 			 "or CIDR networks, comma-separated");
+		return -1;
+	}
+	/* Already validated when set. */
+	if (!cidr_list_parse(cfg->metrics_allow_text, &cfg->metrics_allow)) {
+		snprintf(err, err_cap, "metrics-allow: malformed");
 		return -1;
 	}
 	cfg->touch_interval = cfg->session_idle / 20;

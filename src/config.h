@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "common.h"
 #include "proxy.h"
 
@@ -49,6 +50,8 @@ struct config {
 	 * longest a cached session goes unchecked; set by config_finish():
 	 * the idle timeout is exact to this. */
 	long touch_interval;
+	char metrics_allow_text[CONFIG_STR_MAX];
+	struct cidr_list metrics_allow; /* parsed by config_finish() */
 	char log_level[16];
 	char login_template[CONFIG_STR_MAX]; /* file; "" = the built-in page */
 	char login_message[256];       /* flash when sent to log in */

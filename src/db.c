@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+#include "metrics.h"
+
 enum statement {
 	ST_VERSION,
 	ST_PING,
@@ -81,6 +84,7 @@ struct db {
 	char *password; /* NULL: libpq's own sources */
 	long timeout_seconds;
 	bool timed_out; /* the last execute() failed by running out of time */
+	bool connected_before; /* a later connect is a reconnect */
 };
 
 struct db *db_new(const char *conninfo, const char *password,
@@ -229,6 +233,17 @@ static enum db_result prepare_all(struct db *db, char *err, size_t err_cap)
 	return DB_OK;
 }
 
+/* Server notices ("terminating connection due to administrator command")
+ * become log events instead of libpq's raw lines on stderr. */
+static void log_notice(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	first_line(message, line, sizeof(line));
+	log_event(LOG_WARN, 0, "db_notice", "msg", line, NULL);
+}
+
 enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 {
 	char timeout[24], options[64];
@@ -257,10 +272,16 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 		disconnect(db);
 		return DB_ERROR;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	result = prepare_all(db, err, err_cap);
-	if (result != DB_OK)
+	if (result != DB_OK) {
 		disconnect(db);
-	return result;
+		return result;
+	}
+	if (db->connected_before)
+		metrics_db_reconnect();
+	db->connected_before = true;
+	return DB_OK;
 }
 
 static bool ensure_connected(struct db *db)
@@ -279,8 +300,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	bool was_connected = db->conn != NULL;
 
 	*res = NULL;
-	if (!ensure_connected(db))
+	if (!ensure_connected(db)) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	*res = execute(db, st, nparams, values, lengths, formats);
 	/* A connection that broke while idle (a database restart) is only
 	 * noticed when used: reconnect and try once more, so a restart costs
@@ -288,8 +311,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	if (*res == NULL && was_connected && db->conn == NULL &&
 	    !db->timed_out && ensure_connected(db))
 		*res = execute(db, st, nparams, values, lengths, formats);
-	if (*res == NULL)
+	if (*res == NULL) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	if (PQntuples(*res) == 0) {
 		PQclear(*res);
 		*res = NULL;

@@ -5,6 +5,7 @@
 #include "form.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "pages.h"
 #include "password.h"
 #include "redirect.h"
@@ -193,11 +194,20 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 
 	if (password_hash(f->password, f->password_len, fresh, sizeof(fresh)) != 0 ||
 	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK)
-		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
-			f->username);
+		log_event(LOG_WARN, req->id, "password_rehash_failed", "user",
+			  f->username, NULL);
 	else
-		log_msg(LOG_INFO, req->id, "password hash upgraded user=%s",
-			f->username);
+		log_event(LOG_INFO, req->id, "password_rehashed", "user",
+			  f->username, NULL);
+}
+
+/* The database did not answer. */
+static void unavailable(struct response *resp)
+{
+	metrics_login(LOGIN_ERROR);
+	resp->status = 503;
+	pages_message(resp, "Try again later",
+		      "Signing in is not possible right now.");
 }
 
 static void login_failed(const struct request *req, struct response *resp,
@@ -206,9 +216,11 @@ static void login_failed(const struct request *req, struct response *resp,
 {
 	if (db_login_failure(ctx->db, f->username, reason, client->addr,
 			     client->agent) != DB_OK)
-		log_msg(LOG_WARN, req->id, "could not record a failed login");
-	log_msg(LOG_INFO, req->id, "login failed user=%s reason=%s",
-		f->username, reason);
+		log_event(LOG_WARN, req->id, "login_failure_not_recorded",
+			  "user", f->username, NULL);
+	log_event(LOG_INFO, req->id, "login_failure", "user", f->username,
+		  "ip", client->addr, "reason", reason, NULL);
+	metrics_login(LOGIN_FAILURE);
 	resp->status = 401;
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
 }
@@ -216,12 +228,14 @@ static void login_failed(const struct request *req, struct response *resp,
 /* Locked by too many failures: answered without hashing anything. */
 static void locked_out(const struct request *req, struct response *resp,
 		       struct handler_ctx *ctx, const struct login_form *f,
-		       long retry_after)
+		       const struct client_info *client, long retry_after)
 {
-	char message[128];
+	char seconds[24], message[128];
 
-	log_msg(LOG_INFO, req->id, "login refused: locked user=%s retry_after=%ld",
-		f->username, retry_after);
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	log_event(LOG_INFO, req->id, "login_locked", "user", f->username, "ip",
+		  client->addr, "retry_after", seconds, NULL);
+	metrics_lockout();
 	handler_locked(resp, retry_after, message, sizeof(message));
 	login_page(req, resp, ctx, message, f->username, f->next);
 }
@@ -251,8 +265,8 @@ static enum db_result reauthenticate(const struct request *req,
 	if (r == DB_OK) {
 		if (ctx->cache != NULL)
 			cache_drop_key(ctx->cache, hash);
-		log_msg(LOG_INFO, req->id, "reauthenticated user=%s",
-			current.username);
+		log_event(LOG_INFO, req->id, "reauthenticated", "user",
+			  current.username, "ip", client->addr, NULL);
 	}
 	return r;
 }
@@ -268,8 +282,10 @@ void handle_login_post(const struct request *req, struct response *resp,
 	enum db_result found;
 	long retry_after;
 
-	if (!read_login_form(req, resp, ctx, &form))
+	if (!read_login_form(req, resp, ctx, &form)) {
+		metrics_login(LOGIN_INVALID);
 		goto out;
+	}
 	handler_client_info(req, &client);
 	/* Brute-force regulation: --login-max-failures within --login-window
 	 * lock the account (or the address) for --login-lockout. */
@@ -278,20 +294,16 @@ void handle_login_post(const struct request *req, struct response *resp,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      &retry_after) != DB_OK) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
 	if (retry_after > 0) {
-		locked_out(req, resp, ctx, &form, retry_after);
+		locked_out(req, resp, ctx, &form, &client, retry_after);
 		goto out;
 	}
 	found = db_user_for_login(ctx->db, form.username, &user);
 	if (found == DB_ERROR) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
 	/* Unknown users pay the same argon2 work as a wrong password. */
@@ -303,9 +315,8 @@ void handle_login_post(const struct request *req, struct response *resp,
 	verdict = password_verify(user.password_hash, form.password,
 				  form.password_len);
 	if (verdict == PASSWORD_ERROR)
-		log_msg(LOG_ERROR, req->id,
-			"stored password hash has an unknown format user=%s",
-			form.username);
+		log_event(LOG_ERROR, req->id, "unknown_hash_format", "user",
+			  form.username, NULL);
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
 		login_failed(req, resp, ctx, &form, "bad_password", &client);
 		goto out;
@@ -319,25 +330,24 @@ void handle_login_post(const struct request *req, struct response *resp,
 	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:
+		metrics_login(LOGIN_SUCCESS);
 		handler_see_other(resp, form.next);
 		goto out;
 	case DB_ERROR:
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	default:
 		break;
 	}
 	if (handler_start_session(req, resp, ctx, user.user_id, form.remember,
 				  &client, form.next) != 0) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
-	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
-		form.remember);
+	log_event(LOG_INFO, req->id, "login_success", "user", form.username,
+		  "ip", client.addr, "remember", form.remember ? "true" : "false",
+		  NULL);
+	metrics_login(LOGIN_SUCCESS);
 out:
 	explicit_bzero(&form, sizeof(form));
 }

@@ -72,8 +72,8 @@ void handle_logout_post(const struct request *req, struct response *resp,
 				      "Please try again.");
 			return;
 		}
-		log_msg(LOG_INFO, req->id, "logout all=%d",
-			everywhere);
+		log_event(LOG_INFO, req->id, "logout", "ip", client.addr, "all",
+			  everywhere ? "true" : "false", NULL);
 		/* This daemon forgets at once; the others hear of it by
 		 * NOTIFY. */
 		if (ctx->cache != NULL)

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 
@@ -203,7 +204,7 @@ static void epoll_set(struct worker *w, struct conn *c, int op)
 
 	c->watching_out = ev.events & EPOLLOUT;
 	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0)
-		log_msg(LOG_ERROR, 0, "epoll_ctl: %s", strerror(errno));
+		log_system_error("epoll_ctl");
 }
 
 static void reset_request(struct conn *c)
@@ -268,7 +269,7 @@ static void encode_response(struct conn *c)
 
 	buf_init(&payload, OUT_MAX);
 	if (c->resp.failed) {
-		log_msg(LOG_ERROR, c->req.id, "response could not be built");
+		log_event(LOG_ERROR, c->req.id, "response_too_large", NULL);
 		response_free(&c->resp);
 		response_init(&c->resp);
 		c->resp.status = 500;
@@ -365,13 +366,18 @@ static void busy_response(struct response *resp, long retry_after,
 	handler_json_error(resp, 503, "busy", message);
 }
 
+static size_t queue_capacity(void)
+{
+	return (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD;
+}
+
 static void hand_to_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &c->queued_at);
 	pthread_mutex_lock(&srv.queue_lock);
-	if (srv.queue_len < (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD) {
+	if (srv.queue_len < queue_capacity()) {
 		c->with_hasher = true;
 		c->next_in_queue = NULL;
 		if (srv.queue_tail)
@@ -380,6 +386,7 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 			srv.queue_head = c;
 		srv.queue_tail = c;
 		srv.queue_len++;
+		metrics_gauge_add(GAUGE_QUEUE, 1);
 		queued = true;
 		pthread_cond_signal(&srv.queue_cond);
 	}
@@ -390,7 +397,8 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 		return;
 	}
-	log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+	log_event(LOG_WARN, c->req.id, "hash_queue_full", NULL);
+	metrics_login(LOGIN_BUSY);
 	busy_response(&c->resp, 1, "too many logins at once");
 	complete_request(w, c);
 }
@@ -678,7 +686,7 @@ static void accept_all(struct worker *w)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_ERROR, 0, "accept: %s", strerror(errno));
+				log_system_error("accept");
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -712,7 +720,7 @@ static void collect_done(struct worker *w)
 	struct conn *c;
 
 	if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_msg(LOG_ERROR, 0, "eventfd read: %s", strerror(errno));
+		log_system_error("eventfd read");
 	pthread_mutex_lock(&w->done_lock);
 	c = w->done;
 	w->done = NULL;
@@ -741,9 +749,10 @@ static void *worker_main(void *arg)
 	struct timespec drain_deadline = {0};
 
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, srv.listen_fd, &lev) != 0) {
-		log_msg(LOG_ERROR, 0, "epoll_ctl listen: %s", strerror(errno));
+		log_system_error("epoll_ctl listen");
 		return NULL;
 	}
+	metrics_gauge_add(GAUGE_WORKERS, 1);
 	for (;;) {
 		struct timespec now;
 		int n;
@@ -766,7 +775,7 @@ static void *worker_main(void *arg)
 		n = epoll_wait(w->epoll_fd, events, EPOLL_BATCH,
 			       listening ? -1 : 100);
 		if (n < 0 && errno != EINTR) {
-			log_msg(LOG_ERROR, 0, "epoll_wait: %s", strerror(errno));
+			log_system_error("epoll_wait");
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -793,6 +802,7 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns)
 		close_conn(w, w->conns);
+	metrics_gauge_add(GAUGE_WORKERS, -1);
 	return NULL;
 }
 
@@ -809,6 +819,7 @@ static struct conn *next_job(void)
 		if (srv.queue_head == NULL)
 			srv.queue_tail = NULL;
 		srv.queue_len--;
+		metrics_gauge_add(GAUGE_QUEUE, -1);
 	}
 	pthread_mutex_unlock(&srv.queue_lock);
 	return c;
@@ -824,9 +835,9 @@ static void *hasher_main(void *arg)
 	/* Jobs still queued at shutdown are finished: the drain waits on
 	 * them. */
 	/* Logins yield to the checks when both want the cores. */
+	metrics_gauge_add(GAUGE_HASHERS, 1);
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
-		log_msg(LOG_WARN, 0, "could not lower the hashing priority: %s",
-			strerror(errno));
+		log_system_error("setpriority");
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
@@ -844,21 +855,33 @@ static void *hasher_main(void *arg)
 		    (now.tv_sec - c->queued_at.tv_sec) * 1000 +
 				    (now.tv_nsec - c->queued_at.tv_nsec) / 1000000 >
 			    srv.cfg->hash_wait * 1000) {
-			log_msg(LOG_WARN, c->req.id,
-				"no hashing slot within %ld s", srv.cfg->hash_wait);
+			log_event(LOG_WARN, c->req.id, "hash_wait_exceeded",
+				  NULL);
+			metrics_login(LOGIN_BUSY);
 			busy_response(&c->resp, srv.cfg->hash_wait,
 				      "no hashing slot in time");
 		} else if (!c->abandoned) {
+			metrics_gauge_add(GAUGE_HASHING, 1);
 			c->handler(&c->req, &c->resp, &ctx);
+			metrics_gauge_add(GAUGE_HASHING, -1);
 		}
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;
 		pthread_mutex_unlock(&w->done_lock);
 		if (write(w->wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
 	}
+	metrics_gauge_add(GAUGE_HASHERS, -1);
 	return NULL;
+}
+
+static void log_rows_purged(long deleted)
+{
+	char rows[24];
+
+	snprintf(rows, sizeof(rows), "%ld", deleted);
+	log_event(LOG_INFO, 0, "purged", "rows", rows, NULL);
 }
 
 /* Runs purge_expired() every PURGE_INTERVAL_SECONDS until stopped; every
@@ -874,9 +897,9 @@ static void *janitor_main(void *arg)
 	while (!atomic_load(&srv.stopping)) {
 		pthread_mutex_unlock(&srv.queue_lock);
 		if (db_purge_expired(db, srv.cfg->audit_retention, &deleted) != DB_OK)
-			log_msg(LOG_WARN, 0, "purge of expired sessions failed");
+			log_event(LOG_WARN, 0, "purge_failed", NULL);
 		else if (deleted > 0)
-			log_msg(LOG_INFO, 0, "purged %ld expired rows", deleted);
+			log_rows_purged(deleted);
 		next.tv_sec += PURGE_INTERVAL_SECONDS;
 		pthread_mutex_lock(&srv.queue_lock);
 		while (!atomic_load(&srv.stopping) &&
@@ -913,7 +936,17 @@ static void wake_all(void)
 	pthread_mutex_unlock(&srv.queue_lock);
 	for (long i = 0; i < srv.nworkers; i++)
 		if (write(srv.workers[i].wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
+}
+
+static void log_started(void)
+{
+	char threads[24], hashers[24];
+
+	snprintf(threads, sizeof(threads), "%ld", srv.nworkers);
+	snprintf(hashers, sizeof(hashers), "%ld", srv.nhashers);
+	log_event(LOG_INFO, 0, "started", "threads", threads, "hash_threads",
+		  hashers, NULL);
 }
 
 int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
@@ -930,6 +963,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	srv.listen_fd = listen_fd;
 	srv.nworkers = cfg->threads;
 	srv.nhashers = cfg->hash_threads;
+	metrics_gauge_add(GAUGE_QUEUE_CAPACITY, (int64_t)queue_capacity());
 	pthread_mutex_init(&srv.queue_lock, NULL);
 	pthread_cond_init(&srv.queue_cond, NULL);
 	pthread_cond_init(&srv.janitor_cond, NULL);
@@ -965,14 +999,14 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 		goto stop;
 	}
 	janitor_started = true;
-	log_msg(LOG_INFO, 0, "serving with %ld threads and %ld hashing threads",
-		srv.nworkers, srv.nhashers);
+	log_started();
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
-	log_msg(LOG_INFO, 0, "signal %d: finishing requests in progress", sig);
+	log_event(LOG_INFO, 0, "stopping", "signal", sigabbrev_np(sig),
+		  "msg", "finishing requests in progress", NULL);
 	result = 0;
 stop:
 	atomic_store(&srv.stopping, true);

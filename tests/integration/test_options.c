@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,21 @@ struct private_daemon {
 	char addr[128];
 };
 
+/* Whether the unix socket at `path` accepts a connection: its file
+ * appears at bind(), a moment before listen(). */
+static bool accepts(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* Starts the daemon with `extra` (NULL-terminated) and waits for its
  * socket to accept. */
 static void daemon_start(struct private_daemon *d, const char *const *extra)
@@ -37,11 +54,11 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 	cr_assert_not_null(mkdtemp(d->dir));
 	snprintf(d->addr, sizeof(d->addr), "unix:%s/d.sock", d->dir);
 	listen = d->addr;
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_BINARY");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_BINARY");
 	argv[argc++] = "--listen";
 	argv[argc++] = listen;
 	argv[argc++] = "--db";
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_DAEMON_DB");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_DAEMON_DB");
 	argv[argc++] = "--cookie-secure";
 	argv[argc++] = "off";
 	argv[argc++] = "--threads";
@@ -60,7 +77,8 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 		struct stat st;
 		char *path = d->addr + 5;
 
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    accepts(path))
 			return;
 		cr_assert(waitpid(d->pid, NULL, WNOHANG) == 0,
 			  "the daemon exited at startup");
@@ -655,5 +673,46 @@ Test(options, hash_wait_bounds_the_queue)
 	answers[0] = login_post(d.addr, b.name, b.password, "192.0.2.92");
 	cr_expect_eq(status_of(answers[0]), 303, "%s", answers[0]);
 	free(answers[0]);
+	daemon_stop(&d);
+}
+
+Test(options, metrics_allow_limits_who_reads_metrics)
+{
+	static const char *const extra[] = {
+		"--metrics-allow", "10.0.0.0/8, 2001:db8::/32", NULL,
+	};
+	static const char *const from[][2] = {
+		{"127.0.0.1", "403"}, {"::1", "403"}, {"11.0.0.1", "403"},
+		{"10.200.0.1", "200"}, {"2001:db8::7", "200"},
+		{"::ffff:10.0.0.1", "200"}, {"not an address", "403"},
+	};
+	struct private_daemon d;
+
+	daemon_start(&d, extra);
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			"REMOTE_ADDR", from[i][0], NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+		bool allowed = strcmp(from[i][1], "200") == 0;
+
+		cr_expect_eq(status_of(answer), atoi(from[i][1]), "from %s: %s",
+			     from[i][0], answer);
+		cr_expect_eq(strstr(answer, "authgate_checks_total") != NULL,
+			     allowed, "from %s: %s", from[i][0], answer);
+		free(answer);
+	}
+	{
+		/* No REMOTE_ADDR at all: refused. */
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+
+		cr_expect_eq(status_of(answer), 403, "%s", answer);
+		free(answer);
+	}
 	daemon_stop(&d);
 }

@@ -64,6 +64,7 @@ Test(config, bad_values_fail_with_one_line)
 		{"--listen", "unix:relative", "listen"},
 		{"--cookie-name", "a;b", "cookie-name"},
 		{"--log-level", "loud", "log-level"},
+		{"--metrics-allow", "10.0.0.0/33", "metrics-allow"},
 		{"--no-such-option", "1", "unknown option"},
 	};
 	char *envp[] = {NULL};
