@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -335,16 +336,8 @@ enum db_result db_ping(struct db *db)
 /* bytea results arrive as text in hex format: "\x0123...". */
 static bool decode_hex_bytea(const char *text, uint8_t *out, size_t len)
 {
-	if (strncmp(text, "\\x", 2) != 0 || strlen(text) != 2 + 2 * len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned int byte;
-
-		if (sscanf(text + 2 + 2 * i, "%2x", &byte) != 1)
-			return false;
-		out[i] = (uint8_t)byte;
-	}
-	return true;
+	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * len &&
+	       hex_decode(text + 2, out, len);
 }
 
 enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN])
