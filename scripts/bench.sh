@@ -5,7 +5,7 @@
 #   nginx static file            the web server alone
 #   auth_request -> 204          the limit: nginx's own auth_request cost (the
 #                                limit location answers after the subrequest)
-#   /auth/check, keepalive       a valid session cookie, upstream keepalive 16
+#   /auth/check, keepalive       a valid session cookie, upstream keepalive 64
 #   /auth/check, no keepalive    the same, one daemon connection per check
 #   /auth/check, cache off       every check asks PostgreSQL (needs the
 #                                daemon's --session-cache option)
@@ -320,7 +320,7 @@ http {
     scgi_temp_path $NGX/tmp/scgi;
 
     upstream authgate {
-$(upstream_servers "$S1")        keepalive 16;
+$(upstream_servers "$S1")        keepalive 64;
     }
     upstream authgate_nokeepalive {
 $(upstream_servers "$S1")    }
@@ -354,7 +354,7 @@ EOF
       cat <<EOF
 
     upstream authgate_nocache {
-$(upstream_servers "$S2")        keepalive 16;
+$(upstream_servers "$S2")        keepalive 64;
     }
     server {
         listen 127.0.0.1:$3;

@@ -46,7 +46,8 @@
 --   create_api_token(username, name, valid_for interval default null) -> token
 --   revoke_api_token(username, name) -> boolean
 --   list_api_tokens(username) -> (name, created_at, expires_at, last_used_at)
---   purge_expired() -> rows deleted
+--   unlock_user(username), unlock_address(inet) -> boolean (lift a lockout)
+--   purge_expired(audit_retention interval default null) -> rows deleted
 -- Every change is recorded in authgate.events (never a password, token or
 -- hash). Use the functions rather than writing to the tables: they end
 -- sessions where needed and keep the audit trail.
@@ -1450,9 +1451,317 @@ CREATE INDEX events_client_addr_at_idx ON authgate.events (client_addr, at)
 INSERT INTO authgate.schema_migrations (version) VALUES (3);
 END
 $migration_3$;
+-- Version 4: brute-force counting window separate from the lock duration,
+-- unlocking by operators, audit retention, and events for the use of dead
+-- tokens.
+--
+-- A counter (authgate.login_failures) counts failures for p_window_seconds
+-- from its first failure; reaching the limit inside that window locks the
+-- account or address for p_lockout_seconds from the failure that reached it.
+-- A window that ends below the limit, or a lock that has been served, starts
+-- the count afresh.
+DO $migration_4$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 4) THEN
+    RETURN;
+END IF;
 
--- Append later versions here, each as its own guarded DO block, like
--- version 2 above.
+DROP FUNCTION authgate.daemon_login_throttle(text, text, text, integer, integer, integer);
+
+-- Called before verifying a password. Returns 0 when the attempt may go
+-- ahead, else the seconds to wait (Retry-After) and records a
+-- 'login_locked' event. A limit <= 0 or null disables that check (its
+-- counter is still reset when its window ends). Refused attempts are not
+-- counted as failures (do not call daemon_login_failure for them).
+CREATE FUNCTION authgate.daemon_login_throttle(p_username text, p_client_addr text,
+                                               p_user_agent text, p_window_seconds integer,
+                                               p_lockout_seconds integer,
+                                               p_max_user_failures integer,
+                                               p_max_addr_failures integer)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_window interval := make_interval(secs => coalesce(p_window_seconds, 0));
+    v_lockout interval := make_interval(secs => coalesce(p_lockout_seconds, 0));
+    v_addr inet := authgate._inet(p_client_addr);
+    v_retry integer := 0;
+    v_wait integer;
+    v_what text;
+    v_check record;
+    v_row record;
+    v_locked boolean;
+BEGIN
+    FOR v_check IN
+        SELECT 'user' AS scope, authgate._user_key(p_username) AS key,
+               coalesce(p_max_user_failures, 0) AS max_failures
+         WHERE p_username IS NOT NULL AND p_username <> ''
+        UNION ALL
+        SELECT 'addr', host(v_addr), coalesce(p_max_addr_failures, 0)
+         WHERE v_addr IS NOT NULL
+    LOOP
+        SELECT f.failures, f.first_at, f.last_at INTO v_row
+          FROM authgate.login_failures AS f
+         WHERE f.scope = v_check.scope AND f.key = v_check.key;
+        CONTINUE WHEN NOT FOUND;
+        v_locked := v_check.max_failures > 0 AND v_row.failures >= v_check.max_failures;
+        IF (v_locked AND v_row.last_at + v_lockout <= now())
+           OR (NOT v_locked AND v_row.first_at + v_window <= now()) THEN
+            -- lock served, or window over below the limit: count afresh
+            DELETE FROM authgate.login_failures AS f
+             WHERE f.scope = v_check.scope AND f.key = v_check.key
+               AND f.first_at = v_row.first_at;
+        ELSIF v_locked THEN
+            v_wait := greatest(1, ceil(extract(epoch FROM v_row.last_at + v_lockout - now())))::integer;
+            v_retry := greatest(v_retry, v_wait);
+            v_what := concat_ws('+', v_what, v_check.scope);
+        END IF;
+    END LOOP;
+    IF v_retry > 0 THEN
+        PERFORM authgate._event('login_locked',
+            (SELECT u.id FROM authgate.users AS u
+              WHERE lower(u.username) = lower(normalize(p_username, NFC))),
+            left(p_username, 150), v_addr, authgate._ua(p_user_agent),
+            v_what || ' retry_after=' || v_retry);
+    END IF;
+    RETURN v_retry;
+END
+$fn$;
+
+CREATE FUNCTION authgate.unlock_user(username text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_user authgate.users := authgate._lookup_user(username);
+    v_found boolean;
+BEGIN
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user'
+       AND f.key IN (authgate._user_key(username), lower(v_user.username));
+    v_found := FOUND;
+    PERFORM authgate._user_event('user_unlocked', v_user, NULL);
+    RETURN v_found;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.unlock_user(text) IS
+    'forget the failed logins of an account (lifts its lockout); true when there were any';
+
+CREATE FUNCTION authgate.unlock_address(address inet) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_found boolean;
+BEGIN
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'addr' AND f.key = host(address);
+    v_found := FOUND;
+    PERFORM authgate._event('address_unlocked', NULL, NULL, address, NULL, NULL);
+    RETURN v_found;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.unlock_address(inet) IS
+    'forget the failed logins from a client address (lifts its lockout); true when there were any';
+
+REVOKE ALL ON FUNCTION
+    authgate.daemon_login_throttle(text, text, text, integer, integer, integer, integer),
+    authgate.unlock_user(text),
+    authgate.unlock_address(inet)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    authgate.daemon_login_throttle(text, text, text, integer, integer, integer, integer)
+  TO authgate_daemon;
+GRANT EXECUTE ON FUNCTION authgate.unlock_user(text), authgate.unlock_address(inet)
+  TO authgate_admin;
+
+-- Audit retention: purge_expired() also deletes events older than
+-- audit_retention (NULL keeps them all), and says so in an event of its own.
+DROP FUNCTION authgate.daemon_purge_expired();
+DROP FUNCTION authgate.purge_expired();
+
+CREATE FUNCTION authgate.purge_expired(audit_retention interval DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_n integer;
+    v_total integer := 0;
+BEGIN
+    IF audit_retention < interval '0' THEN
+        RAISE EXCEPTION 'authgate: audit_retention must not be negative'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM authgate.sessions AS s WHERE s.expires_at <= now();
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    DELETE FROM authgate.api_tokens AS t WHERE t.expires_at <= now();
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    -- Failure counters older than a day no longer count for any sane window.
+    DELETE FROM authgate.login_failures AS f WHERE f.last_at < now() - interval '1 day';
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_total := v_total + v_n;
+    IF audit_retention IS NOT NULL THEN
+        DELETE FROM authgate.events AS e WHERE e.at < now() - audit_retention;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n > 0 THEN
+            PERFORM authgate._event('events_purged', NULL, NULL, NULL, NULL,
+                                    'rows=' || v_n || ' older_than=' || audit_retention);
+        END IF;
+        v_total := v_total + v_n;
+    END IF;
+    RETURN v_total;
+END
+$fn$;
+COMMENT ON FUNCTION authgate.purge_expired(interval) IS
+    'delete sessions past their absolute expiry, expired API tokens, day-old failure counters and, given a retention, older events; returns rows deleted';
+
+-- The daemon's janitor: p_audit_retention_days <= 0 or null keeps every event.
+CREATE FUNCTION authgate.daemon_purge_expired(p_audit_retention_days integer) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT authgate.purge_expired(CASE WHEN p_audit_retention_days > 0
+                                       THEN make_interval(days => p_audit_retention_days) END);
+$fn$;
+
+-- A session cookie that still names a row but no longer opens it (expired
+-- by idle time or lifetime, not yet purged; or a disabled user's) is
+-- recorded as 'session_expired', once per session (dead_use_at), so the
+-- audit trail shows the use of a dead token without one event per request.
+-- The row stays: the idle timeout is each daemon's setting, and re-enabling
+-- a user makes such a session valid again.
+ALTER TABLE authgate.sessions ADD COLUMN dead_use_at timestamptz;
+COMMENT ON COLUMN authgate.sessions.dead_use_at IS
+    'first use after the session stopped being valid (recorded in events)';
+
+CREATE OR REPLACE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds integer,
+                                                         p_touch_seconds integer)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               created_at timestamptz, authenticated_at timestamptz,
+               expires_at timestamptz, remember boolean,
+               fingerprint bytea, stale boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_idle interval := make_interval(secs => p_idle_seconds);
+    v_touch interval := make_interval(secs => p_touch_seconds);
+    v record;
+    v_dead record;
+    v_found boolean;
+BEGIN
+    SELECT s.user_id AS uid, s.created_at AS s_created, s.authenticated_at AS s_auth,
+           s.last_seen AS s_seen, s.expires_at AS s_expires, s.remember AS s_remember,
+           s.fingerprint AS s_fingerprint, s.stale AS s_stale,
+           u.username AS u_name, u.email AS u_email
+      INTO v
+      FROM authgate.sessions AS s
+      JOIN authgate.users AS u ON u.id = s.user_id
+     WHERE s.token_hash = p_token_hash
+       AND s.expires_at > now()
+       AND NOT u.disabled
+       AND s.authenticated_at >= u.password_changed_at
+       AND (s.remember OR s.last_seen > now() - v_idle);
+    IF NOT FOUND THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET dead_use_at = now()
+          FROM authgate.users AS u
+         WHERE s.token_hash = p_token_hash AND u.id = s.user_id AND s.dead_use_at IS NULL
+        RETURNING s.user_id AS uid, u.username AS u_name,
+                  CASE WHEN u.disabled THEN 'user_disabled'
+                       WHEN s.authenticated_at < u.password_changed_at THEN 'password_changed'
+                       WHEN s.expires_at <= now() THEN 'lifetime'
+                       ELSE 'idle' END AS reason
+          INTO v_dead;
+        v_found := FOUND;
+        PERFORM set_config('authgate.activity', 'off', true);
+        IF v_found THEN
+            PERFORM authgate._event('session_expired', v_dead.uid, v_dead.u_name,
+                                    NULL, NULL, 'used_after=' || v_dead.reason);
+        END IF;
+        RETURN;
+    END IF;
+    -- Activity is written at most once per touch interval. The setting
+    -- tells the change-notification trigger (version 2) that this write is
+    -- the daemon's own activity record, which no cache needs to hear of.
+    IF v.s_seen < now() - v_touch THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET last_seen = now()
+         WHERE s.token_hash = p_token_hash AND s.last_seen < now() - v_touch;
+        IF FOUND THEN
+            v.s_seen := now();
+        END IF;
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := authgate._roles(v.uid);
+    created_at := v.s_created;
+    authenticated_at := v.s_auth;
+    expires_at := CASE WHEN v.s_remember THEN v.s_expires
+                       ELSE least(v.s_expires, v.s_seen + v_idle) END;
+    remember := v.s_remember;
+    fingerprint := v.s_fingerprint;
+    stale := v.s_stale;
+    RETURN NEXT;
+END
+$fn$;
+
+-- An API token that exists but is expired (kept until purge_expired) or
+-- belongs to a disabled user is refused as before, and its use recorded as
+-- 'api_token_refused', at most once a minute per token so that a client
+-- retrying in a loop cannot flood the trail.
+CREATE OR REPLACE FUNCTION authgate.daemon_check_api_token(p_token_hash bytea)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               expires_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v record;
+    v_detail text;
+BEGIN
+    SELECT t.id AS t_id, t.user_id AS uid, t.expires_at AS t_expires,
+           t.last_used_at AS t_used, t.name AS t_name, u.username AS u_name,
+           u.email AS u_email, u.disabled AS u_disabled
+      INTO v
+      FROM authgate.api_tokens AS t
+      JOIN authgate.users AS u ON u.id = t.user_id
+     WHERE t.token_hash = p_token_hash;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v.u_disabled OR v.t_expires <= now() THEN
+        v_detail := CASE WHEN v.u_disabled THEN 'user_disabled' ELSE 'expired' END
+                    || ' token=' || v.t_name;
+        IF NOT EXISTS (SELECT 1 FROM authgate.events AS e
+                        WHERE e.at > now() - interval '1 minute'
+                          AND e.event = 'api_token_refused'
+                          AND e.user_id = v.uid AND e.detail = v_detail) THEN
+            PERFORM authgate._event('api_token_refused', v.uid, v.u_name, NULL, NULL,
+                                    v_detail);
+        END IF;
+        RETURN;
+    END IF;
+    IF v.t_used IS NULL OR v.t_used < now() - interval '1 minute' THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.api_tokens AS t
+           SET last_used_at = now()
+         WHERE t.id = v.t_id
+           AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := authgate._roles(v.uid);
+    expires_at := v.t_expires;
+    RETURN NEXT;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION
+    authgate.purge_expired(interval),
+    authgate.daemon_purge_expired(integer)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_purge_expired(integer) TO authgate_daemon;
+GRANT EXECUTE ON FUNCTION authgate.purge_expired(interval) TO authgate_admin;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (4);
+END
+$migration_4$;
 
 -- Version 5: HTTP Basic on $authgate_basic locations.
 --
@@ -1504,6 +1813,153 @@ INSERT INTO authgate.schema_migrations (version) VALUES (5);
 END
 $migration_5$;
 
+-- Version 6: cheaper checks when the session cache is off. The roles come
+-- from a subquery of the check's own statement instead of a call to
+-- _roles(): a LANGUAGE sql function with a SET clause is never inlined,
+-- and PostgreSQL parses and plans its body on every call, which cost more
+-- than the rest of the check. The statement in PL/pgSQL is planned once
+-- per connection. Same signatures and results as version 4.
+DO $migration_6$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 6) THEN
+    RETURN;
+END IF;
+
+CREATE OR REPLACE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds integer,
+                                                         p_touch_seconds integer)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               created_at timestamptz, authenticated_at timestamptz,
+               expires_at timestamptz, remember boolean,
+               fingerprint bytea, stale boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_idle interval := make_interval(secs => p_idle_seconds);
+    v_touch interval := make_interval(secs => p_touch_seconds);
+    v record;
+    v_dead record;
+    v_found boolean;
+BEGIN
+    SELECT s.user_id AS uid, s.created_at AS s_created, s.authenticated_at AS s_auth,
+           s.last_seen AS s_seen, s.expires_at AS s_expires, s.remember AS s_remember,
+           s.fingerprint AS s_fingerprint, s.stale AS s_stale,
+           u.username AS u_name, u.email AS u_email,
+           (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+              FROM authgate.user_roles AS r WHERE r.user_id = s.user_id) AS u_roles
+      INTO v
+      FROM authgate.sessions AS s
+      JOIN authgate.users AS u ON u.id = s.user_id
+     WHERE s.token_hash = p_token_hash
+       AND s.expires_at > now()
+       AND NOT u.disabled
+       AND s.authenticated_at >= u.password_changed_at
+       AND (s.remember OR s.last_seen > now() - v_idle);
+    IF NOT FOUND THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET dead_use_at = now()
+          FROM authgate.users AS u
+         WHERE s.token_hash = p_token_hash AND u.id = s.user_id AND s.dead_use_at IS NULL
+        RETURNING s.user_id AS uid, u.username AS u_name,
+                  CASE WHEN u.disabled THEN 'user_disabled'
+                       WHEN s.authenticated_at < u.password_changed_at THEN 'password_changed'
+                       WHEN s.expires_at <= now() THEN 'lifetime'
+                       ELSE 'idle' END AS reason
+          INTO v_dead;
+        v_found := FOUND;
+        PERFORM set_config('authgate.activity', 'off', true);
+        IF v_found THEN
+            PERFORM authgate._event('session_expired', v_dead.uid, v_dead.u_name,
+                                    NULL, NULL, 'used_after=' || v_dead.reason);
+        END IF;
+        RETURN;
+    END IF;
+    -- Activity is written at most once per touch interval. The setting
+    -- tells the change-notification trigger (version 2) that this write is
+    -- the daemon's own activity record, which no cache needs to hear of.
+    IF v.s_seen < now() - v_touch THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.sessions AS s
+           SET last_seen = now()
+         WHERE s.token_hash = p_token_hash AND s.last_seen < now() - v_touch;
+        IF FOUND THEN
+            v.s_seen := now();
+        END IF;
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := v.u_roles;
+    created_at := v.s_created;
+    authenticated_at := v.s_auth;
+    expires_at := CASE WHEN v.s_remember THEN v.s_expires
+                       ELSE least(v.s_expires, v.s_seen + v_idle) END;
+    remember := v.s_remember;
+    fingerprint := v.s_fingerprint;
+    stale := v.s_stale;
+    RETURN NEXT;
+END
+$fn$;
+
+-- An API token that exists but is expired (kept until purge_expired) or
+-- belongs to a disabled user is refused as before, and its use recorded as
+-- 'api_token_refused', at most once a minute per token so that a client
+-- retrying in a loop cannot flood the trail.
+CREATE OR REPLACE FUNCTION authgate.daemon_check_api_token(p_token_hash bytea)
+RETURNS TABLE (user_id bigint, username text, email text, roles text,
+               expires_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v record;
+    v_detail text;
+BEGIN
+    SELECT t.id AS t_id, t.user_id AS uid, t.expires_at AS t_expires,
+           t.last_used_at AS t_used, t.name AS t_name, u.username AS u_name,
+           u.email AS u_email, u.disabled AS u_disabled,
+           (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+              FROM authgate.user_roles AS r WHERE r.user_id = t.user_id) AS u_roles
+      INTO v
+      FROM authgate.api_tokens AS t
+      JOIN authgate.users AS u ON u.id = t.user_id
+     WHERE t.token_hash = p_token_hash;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v.u_disabled OR v.t_expires <= now() THEN
+        v_detail := CASE WHEN v.u_disabled THEN 'user_disabled' ELSE 'expired' END
+                    || ' token=' || v.t_name;
+        IF NOT EXISTS (SELECT 1 FROM authgate.events AS e
+                        WHERE e.at > now() - interval '1 minute'
+                          AND e.event = 'api_token_refused'
+                          AND e.user_id = v.uid AND e.detail = v_detail) THEN
+            PERFORM authgate._event('api_token_refused', v.uid, v.u_name, NULL, NULL,
+                                    v_detail);
+        END IF;
+        RETURN;
+    END IF;
+    IF v.t_used IS NULL OR v.t_used < now() - interval '1 minute' THEN
+        PERFORM set_config('authgate.activity', 'on', true);
+        UPDATE authgate.api_tokens AS t
+           SET last_used_at = now()
+         WHERE t.id = v.t_id
+           AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
+        PERFORM set_config('authgate.activity', 'off', true);
+    END IF;
+    user_id := v.uid;
+    username := v.u_name;
+    email := v.u_email;
+    roles := v.u_roles;
+    expires_at := v.t_expires;
+    RETURN NEXT;
+END
+$fn$;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (6);
+END
+$migration_6$;
+
+-- Append later versions here, each as its own guarded DO block, like
+-- version 2 above.
 
 -- The CSRF key: created when missing (first install, or after a deliberate
 -- DELETE to rotate it). ON CONFLICT makes this a no-op otherwise.

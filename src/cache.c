@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 /* Shards keep lock contention low between the request threads. */
 #define CACHE_SHARDS 64
 #define BUCKETS_PER_SHARD 256
@@ -281,27 +283,10 @@ void cache_clear(struct cache *c)
 	}
 }
 
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 static bool parse_hash(const char *hex, uint8_t out[CACHE_KEY_LEN])
 {
-	if (strlen(hex) != 2 * CACHE_KEY_LEN)
-		return false;
-	for (size_t i = 0; i < CACHE_KEY_LEN; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return strlen(hex) == 2 * CACHE_KEY_LEN &&
+	       hex_decode(hex, out, CACHE_KEY_LEN);
 }
 
 void cache_apply_notification(struct cache *c, const char *payload)

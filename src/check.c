@@ -1,5 +1,5 @@
 /* The identity endpoints: check (auth_request), the FastCGI authorizer
- * role, unauthorized, whoami, healthz. */
+ * role, unauthorized, whoami. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "handler.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "percent.h"
 #include "redirect.h"
 
@@ -73,17 +74,16 @@ static bool parse_seconds(struct str s, long *seconds)
  * be hashed, ctx->defer is set and the status is the answer for when the
  * hashing threads are all busy.
  */
-static int check_status(const struct request *req, struct handler_ctx *ctx,
-			struct response *basic_resp, struct identity *id,
-			bool *stale)
+static int decide(const struct request *req, struct handler_ctx *ctx,
+		  struct response *basic_resp, struct identity *id, bool *stale)
 {
 	enum auth_result auth;
 	long fresh;
 
 	*stale = false;
 	if (!parse_seconds(req->fresh, &fresh)) {
-		log_msg(LOG_ERROR, req->id,
-			"$authgate_fresh must be a number of seconds");
+		log_event(LOG_ERROR, req->id, "bad_requirement", "msg",
+			  "$authgate_fresh must be a number of seconds", NULL);
 		return 500;
 	}
 	/* On a $authgate_basic location, Basic credentials decide when the
@@ -110,6 +110,37 @@ static int check_status(const struct request *req, struct handler_ctx *ctx,
 	if (!has_any_role(id->roles, req->require_role))
 		return 403;
 	return 200;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* decide(), counted by outcome and timed for /auth/metrics; a check
+ * deferred to the hashing threads is counted when it is made there. */
+static int check_status(const struct request *req, struct handler_ctx *ctx,
+			struct response *basic_resp, struct identity *id,
+			bool *stale)
+{
+	uint64_t start = monotonic_ns();
+	int status = decide(req, ctx, basic_resp, id, stale);
+	enum metric_check outcome;
+
+	if (ctx->defer)
+		return status;
+	outcome =
+		status == 200   ? CHECK_ALLOWED
+		: status == 403 ? CHECK_FORBIDDEN
+		: status != 401 ? CHECK_ERROR
+		: *stale        ? CHECK_STALE
+				: CHECK_UNAUTHENTICATED;
+
+	metrics_check(outcome, monotonic_ns() - start);
+	return status;
 }
 
 /* The four identity fields under the names a server expects them. */
@@ -267,10 +298,10 @@ void handle_authorize(const struct request *req, struct response *resp,
 	if ((req->apache_role.ptr != NULL &&
 	     !str_eq(req->apache_role, "AUTHENTICATOR")) ||
 	    req->remote_passwd.ptr != NULL) {
-		log_msg(LOG_ERROR, req->id,
-			"mod_authnz_fcgi: use AuthnzFcgiCheckAuthnProvider "
-			"with UserExpr, not Require or AuthBasicProvider, and "
-			"no AuthType Basic");
+		log_event(LOG_ERROR, req->id, "authorizer_misconfigured", "msg",
+			  "mod_authnz_fcgi: use AuthnzFcgiCheckAuthnProvider "
+			  "with UserExpr, not Require or AuthBasicProvider, "
+			  "and no AuthType Basic", NULL);
 		handler_json_error(resp, 500, "misconfigured",
 				   "the authorizer is misconfigured");
 		return;
@@ -370,25 +401,4 @@ void handle_whoami(const struct request *req, struct response *resp,
 			   id.stale ? "false" : "true");
 	}
 	buf_append_str(b, "}\n");
-}
-
-void handle_healthz(const struct request *req, struct response *resp,
-		    struct handler_ctx *ctx)
-{
-	char sync[CACHE_SYNC_MAX + 1] = "";
-	const char *cache = "off";
-	bool up = db_ping(ctx->db) == DB_OK;
-
-	(void)req;
-	if (ctx->cache != NULL) {
-		cache = cache_usable(ctx->cache) ? "on" : "reconnecting";
-		cache_last_sync(ctx->cache, sync);
-	}
-	resp->status = up ? 200 : 503;
-	resp->content_type = "application/json";
-	response_header(resp, "Cache-Control", "no-store", 8);
-	buf_printf(&resp->body, "{\"status\":\"%s\",\"database\":%s,\"cache\":\"%s\",\"sync\":",
-		   up ? "ok" : "unavailable", up ? "true" : "false", cache);
-	json_string(&resp->body, sync, strlen(sync));
-	buf_append_str(&resp->body, "}\n");
 }

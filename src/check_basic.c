@@ -59,7 +59,7 @@ static enum auth_result verify(const struct request *req,
 						.username = c->username,
 						.password = c->password,
 						.password_len = c->password_len,
-						.method = "basic login",
+						.method = "basic",
 						.reason_prefix = "basic_",
 						.client = &client,
 					},
@@ -84,7 +84,7 @@ static enum auth_result verify(const struct request *req,
 		return r == DB_ERROR ? AUTH_ERROR : AUTH_NONE;
 	if (ctx->basic_cache != NULL)
 		cache_put(ctx->basic_cache, key, out, (int64_t)time(NULL), epoch);
-	log_msg(LOG_INFO, req->id, "basic login user=%s", c->username);
+	log_event(LOG_INFO, req->id, "basic_login", "user", c->username, NULL);
 	return AUTH_OK;
 }
 
@@ -104,7 +104,7 @@ bool check_basic(const struct request *req, struct handler_ctx *ctx,
 		return false;
 	*result = AUTH_NONE;
 	if (p != PARSE_OK) {
-		log_msg(LOG_INFO, req->id, "malformed Basic credentials refused");
+		log_event(LOG_INFO, req->id, "basic_malformed", NULL);
 		return true;
 	}
 	if (ctx->basic_cache != NULL)

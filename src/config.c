@@ -1,4 +1,5 @@
 #include "config.h"
+#include "proxy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -71,6 +72,13 @@ static bool valid_realm(const char *v)
 	return true;
 }
 
+static bool valid_proxies(const char *v)
+{
+	struct proxy_list list;
+
+	return proxy_list_parse(v, strlen(v), &list) == PARSE_OK;
+}
+
 static bool valid_log_level(const char *v)
 {
 	return strcmp(v, "debug") == 0 || strcmp(v, "info") == 0 ||
@@ -97,6 +105,13 @@ static bool valid_app_name(const char *v)
 	return printable(v);
 }
 
+static bool valid_allow(const char *v)
+{
+	struct cidr_list list;
+
+	return cidr_list_parse(v, &list);
+}
+
 #define STR_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define LONG_FIELD(f) offsetof(struct config, f), 0
 
@@ -115,6 +130,9 @@ static const struct option_def options[] = {
 	{"hash-threads", OPT_LONG, LONG_FIELD(hash_threads), 1, 64, "cores",
 	 "password hashing threads (each needs 19 MiB while hashing)", NULL,
 	 NULL},
+	{"hash-wait", OPT_LONG, LONG_FIELD(hash_wait), 1, 300, "10",
+	 "seconds a login may wait for a hashing thread; longer: 503 with "
+	 "Retry-After", NULL, NULL},
 	{"cookie-name", OPT_STRING, STR_FIELD(cookie_name), 0, 0,
 	 "authgate (__Host-authgate when secure)", "session cookie name",
 	 valid_cookie_name, "a cookie-name token"},
@@ -137,9 +155,15 @@ static const struct option_def options[] = {
 	 LONG_FIELD(login_max_address_failures), 0, 1000000, "20",
 	 "failed logins from one client address before it is locked "
 	 "(0: no limit)", NULL, NULL},
+	{"login-window", OPT_LONG, LONG_FIELD(login_window), 1, 31536000,
+	 "600", "seconds from an account's (or address's) first failed login "
+	 "in which the failures count towards the limit", NULL, NULL},
 	{"login-lockout", OPT_LONG, LONG_FIELD(login_lockout), 1, 31536000,
-	 "900", "seconds: failures count until this long passes without one, "
-	 "and a lock lasts this long after the last failure", NULL, NULL},
+	 "900", "seconds a lock lasts after the failure that reached the limit",
+	 NULL, NULL},
+	{"audit-retention", OPT_LONG, LONG_FIELD(audit_retention), 0, 36500,
+	 "90", "days the audit trail (authgate.events) is kept; 0 keeps it "
+	 "forever", NULL, NULL},
 	{"session-protection", OPT_STRING, STR_FIELD(session_protection_name), 0,
 	 0, "basic", "when a session comes from another browser or network: "
 	 "basic marks it not fresh, strong ends it, off ignores it",
@@ -178,6 +202,15 @@ static const struct option_def options[] = {
 	 NULL, NULL},
 	{"basic-cache-size", OPT_LONG, LONG_FIELD(basic_cache_size), 1, 1000000,
 	 "4096", "most HTTP Basic credentials remembered at once", NULL, NULL},
+	{"trusted-proxies", OPT_STRING, STR_FIELD(trusted_proxies_text), 0, 0,
+	 "none", "addresses or CIDR networks (comma-separated) of reverse "
+	 "proxies in front of nginx whose X-Forwarded-For is believed",
+	 valid_proxies, "IP addresses or CIDR networks, comma-separated "
+	 "(at most 32)"},
+	{"metrics-allow", OPT_STRING, STR_FIELD(metrics_allow_text), 0, 0,
+	 "127.0.0.0/8,::1", "client addresses (as nginx passes REMOTE_ADDR) "
+	 "allowed to read /auth/metrics: comma-separated ADDR[/PREFIX], or none",
+	 valid_allow, "comma-separated IPv4/IPv6 ADDR[/PREFIX], or none"},
 	{"log-level", OPT_STRING, STR_FIELD(log_level), 0, 0, "info",
 	 "debug, info, warn or error", valid_log_level,
 	 "debug, info, warn or error"},
@@ -192,6 +225,7 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->threads = cores * 2 > 256 ? 256 : cores * 2;
 	cfg->hash_threads = cores > 64 ? 64 : cores;
+	cfg->hash_wait = 10;
 	cfg->cookie_secure = true;
 	cfg->session_idle = 7200;
 	cfg->session_lifetime = 43200;
@@ -199,6 +233,8 @@ void config_defaults(struct config *cfg)
 	cfg->db_timeout = 5;
 	cfg->login_max_failures = 5;
 	cfg->login_max_address_failures = 20;
+	cfg->login_window = 600;
+	cfg->audit_retention = 90;
 	cfg->login_lockout = 900;
 	strcpy(cfg->session_protection_name, "basic");
 	cfg->session_cache = true;
@@ -206,6 +242,7 @@ void config_defaults(struct config *cfg)
 	strcpy(cfg->basic_realm, "authgate");
 	cfg->basic_cache_ttl = 60;
 	cfg->basic_cache_size = 4096;
+	strcpy(cfg->metrics_allow_text, "127.0.0.0/8,::1");
 	strcpy(cfg->log_level, "info");
 	strcpy(cfg->login_message, "Please log in first.");
 	cfg->registration_limit = 10;
@@ -361,6 +398,18 @@ int config_finish(struct config *cfg, char *err, size_t err_cap)
 		strcmp(cfg->session_protection_name, "strong") == 0 ? PROTECTION_STRONG
 		: strcmp(cfg->session_protection_name, "off") == 0 ? PROTECTION_OFF
 								  : PROTECTION_BASIC;
+	if (proxy_list_parse(cfg->trusted_proxies_text,
+			     strlen(cfg->trusted_proxies_text),
+			     &cfg->trusted_proxies) != PARSE_OK) {
+		snprintf(err, err_cap, "trusted-proxies: expected IP addresses "
+			 "or CIDR networks, comma-separated");
+		return -1;
+	}
+	/* Already validated when set. */
+	if (!cidr_list_parse(cfg->metrics_allow_text, &cfg->metrics_allow)) {
+		snprintf(err, err_cap, "metrics-allow: malformed");
+		return -1;
+	}
 	cfg->touch_interval = cfg->session_idle / 20;
 	if (cfg->touch_interval < 1)
 		cfg->touch_interval = 1;

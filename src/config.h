@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "common.h"
+#include "proxy.h"
 
 #define CONFIG_STR_MAX 1024
 #define COOKIE_NAME_MAX 64
@@ -25,6 +27,7 @@ struct config {
 	char db_password[CONFIG_STR_MAX];
 	long threads;                  /* event-loop threads serving requests */
 	long hash_threads;             /* password hashing workers */
+	long hash_wait;                /* seconds a login may wait for one */
 	char cookie_name[COOKIE_NAME_MAX]; /* "" until config_finish() */
 	/* The session cookie's name plus "_csrf", so a __Host- prefix
 	 * carries over; set by config_finish(). */
@@ -36,7 +39,9 @@ struct config {
 	long db_timeout;               /* seconds for connect and statements */
 	long login_max_failures;       /* per account before it is locked */
 	long login_max_address_failures; /* per client address */
-	long login_lockout;            /* seconds: the window and the lock */
+	long audit_retention;          /* days events are kept; 0: forever */
+	long login_window;             /* seconds in which failures count */
+	long login_lockout;            /* seconds a lock lasts */
 	char session_protection_name[8];
 	enum session_protection session_protection; /* from the name */
 	bool session_cache;
@@ -50,6 +55,8 @@ struct config {
 	char basic_realm[128];
 	long basic_cache_ttl;
 	long basic_cache_size;         /* entries */
+	char metrics_allow_text[CONFIG_STR_MAX];
+	struct cidr_list metrics_allow; /* parsed by config_finish() */
 	char log_level[16];
 	char login_template[CONFIG_STR_MAX]; /* file; "" = the built-in page */
 	char login_message[256];       /* flash when sent to log in */
@@ -60,6 +67,8 @@ struct config {
 	/* The --login-template file's text, loaded and checked at startup;
 	 * NULL for the built-in page. Not an option. */
 	char *login_template_text;
+	char trusted_proxies_text[CONFIG_STR_MAX]; /* as given */
+	struct proxy_list trusted_proxies; /* parsed by config_finish() */
 };
 
 /* Fills every field with its default. */

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
+#include "log.h"
+#include "metrics.h"
+
 enum statement {
 	ST_VERSION,
 	ST_PING,
@@ -58,9 +62,9 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_LOGIN_FAILURE] = "SELECT authgate.daemon_login_failure($1, $2, $3, $4)",
 	[ST_REHASH] = "SELECT authgate.daemon_rehash($1, $2, $3)",
 	[ST_LOGOUT] = "SELECT authgate.daemon_logout($1, $2, $3, $4)",
-	[ST_PURGE] = "SELECT authgate.daemon_purge_expired()",
+	[ST_PURGE] = "SELECT authgate.daemon_purge_expired($1)",
 	[ST_THROTTLE] = "SELECT authgate.daemon_login_throttle("
-			"$1, $2, $3, $4, $5, $6)",
+			"$1, $2, $3, $4, $5, $6, $7)",
 	[ST_CHANGE_PASSWORD] = "SELECT authgate.daemon_change_password("
 			       "$1, $2, $3, $4, $5, $6)",
 	[ST_REGISTER_CHECK] = "SELECT authgate.daemon_register_check("
@@ -86,6 +90,7 @@ struct db {
 	char *password; /* NULL: libpq's own sources */
 	long timeout_seconds;
 	bool timed_out; /* the last execute() failed by running out of time */
+	bool connected_before; /* a later connect is a reconnect */
 };
 
 struct db *db_new(const char *conninfo, const char *password,
@@ -234,6 +239,17 @@ static enum db_result prepare_all(struct db *db, char *err, size_t err_cap)
 	return DB_OK;
 }
 
+/* Server notices ("terminating connection due to administrator command")
+ * become log events instead of libpq's raw lines on stderr. */
+static void log_notice(void *arg, const char *message)
+{
+	char line[512];
+
+	(void)arg;
+	first_line(message, line, sizeof(line));
+	log_event(LOG_WARN, 0, "db_notice", "msg", line, NULL);
+}
+
 enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 {
 	char timeout[24], options[64];
@@ -262,10 +278,16 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap)
 		disconnect(db);
 		return DB_ERROR;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	result = prepare_all(db, err, err_cap);
-	if (result != DB_OK)
+	if (result != DB_OK) {
 		disconnect(db);
-	return result;
+		return result;
+	}
+	if (db->connected_before)
+		metrics_db_reconnect();
+	db->connected_before = true;
+	return DB_OK;
 }
 
 static bool ensure_connected(struct db *db)
@@ -284,8 +306,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	bool was_connected = db->conn != NULL;
 
 	*res = NULL;
-	if (!ensure_connected(db))
+	if (!ensure_connected(db)) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	*res = execute(db, st, nparams, values, lengths, formats);
 	/* A connection that broke while idle (a database restart) is only
 	 * noticed when used: reconnect and try once more, so a restart costs
@@ -293,8 +317,10 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	if (*res == NULL && was_connected && db->conn == NULL &&
 	    !db->timed_out && ensure_connected(db))
 		*res = execute(db, st, nparams, values, lengths, formats);
-	if (*res == NULL)
+	if (*res == NULL) {
+		metrics_db_error();
 		return DB_ERROR;
+	}
 	if (PQntuples(*res) == 0) {
 		PQclear(*res);
 		*res = NULL;
@@ -315,16 +341,8 @@ enum db_result db_ping(struct db *db)
 /* bytea results arrive as text in hex format: "\x0123...". */
 static bool decode_hex_bytea(const char *text, uint8_t *out, size_t len)
 {
-	if (strncmp(text, "\\x", 2) != 0 || strlen(text) != 2 + 2 * len)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned int byte;
-
-		if (sscanf(text + 2 + 2 * i, "%2x", &byte) != 1)
-			return false;
-		out[i] = (uint8_t)byte;
-	}
-	return true;
+	return strncmp(text, "\\x", 2) == 0 && strlen(text) == 2 + 2 * len &&
+	       hex_decode(text + 2, out, len);
 }
 
 enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN])
@@ -500,19 +518,21 @@ enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
 
 enum db_result db_login_throttle(struct db *db, const char *username,
 				 const char *client_addr, const char *user_agent,
-				 long window_seconds, long max_user_failures,
-				 long max_addr_failures, long *retry_after)
+				 long window_seconds, long lockout_seconds,
+				 long max_user_failures, long max_addr_failures,
+				 long *retry_after)
 {
-	char window[24], max_user[24], max_addr[24];
-	const char *values[6] = {username, client_addr, user_agent,
-				 window, max_user, max_addr};
+	char window[24], lockout[24], max_user[24], max_addr[24];
+	const char *values[7] = {username, client_addr, user_agent,
+				 window, lockout, max_user, max_addr};
 	PGresult *res;
 	enum db_result r;
 
 	snprintf(window, sizeof(window), "%ld", window_seconds);
+	snprintf(lockout, sizeof(lockout), "%ld", lockout_seconds);
 	snprintf(max_user, sizeof(max_user), "%ld", max_user_failures);
 	snprintf(max_addr, sizeof(max_addr), "%ld", max_addr_failures);
-	r = run(db, ST_THROTTLE, 6, values, NULL, NULL, &res);
+	r = run(db, ST_THROTTLE, 7, values, NULL, NULL, &res);
 	*retry_after = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	return r == DB_ERROR ? DB_ERROR : DB_OK;
@@ -548,10 +568,16 @@ enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,
 	return run_command(db, ST_LOGOUT, 4, values, lengths, formats);
 }
 
-enum db_result db_purge_expired(struct db *db, long *deleted)
+enum db_result db_purge_expired(struct db *db, long audit_retention_days,
+			       long *deleted)
 {
+	char days[24];
+	const char *values[1] = {days};
 	PGresult *res;
-	enum db_result r = run(db, ST_PURGE, 0, NULL, NULL, NULL, &res);
+	enum db_result r;
+
+	snprintf(days, sizeof(days), "%ld", audit_retention_days);
+	r = run(db, ST_PURGE, 1, values, NULL, NULL, &res);
 
 	*deleted = r == DB_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);

@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 #define DB_SECRET_LEN 32
 
 enum db_result {
@@ -108,11 +108,13 @@ enum db_result db_session_mismatch(struct db *db, const uint8_t token_hash[32],
 /*
  * Brute-force regulation (counters shared in PostgreSQL by every daemon):
  * `*retry_after` gets 0, or the seconds the account or client address
- * stays locked after max failures without a quiet window_seconds.
+ * stays locked: max failures within window_seconds of the first one lock
+ * it for lockout_seconds after the last.
  */
 enum db_result db_login_throttle(struct db *db, const char *username,
 				 const char *client_addr, const char *user_agent,
-				 long window_seconds, long max_user_failures,
+				 long window_seconds, long lockout_seconds,
+				 long max_user_failures,
 				 long max_addr_failures,
 				 long *retry_after) AG_MUST_CHECK;
 
@@ -125,8 +127,10 @@ enum db_result db_rehash(struct db *db, int64_t user_id, const char *old_hash,
 			 const char *new_hash) AG_MUST_CHECK;
 
 /* authgate.purge_expired() as the daemon: deletes expired sessions,
- * tokens and old failure counters; `*deleted` gets the row count. */
-enum db_result db_purge_expired(struct db *db, long *deleted) AG_MUST_CHECK;
+ * tokens, old failure counters and events older than
+ * audit_retention_days (0: none); `*deleted` gets the row count. */
+enum db_result db_purge_expired(struct db *db, long audit_retention_days,
+			       long *deleted) AG_MUST_CHECK;
 
 /*
  * Makes this connection LISTEN on channel "authgate" (connecting first if

@@ -251,10 +251,10 @@ static enum auth_result protect_session(const struct request *req,
 			return AUTH_ERROR;
 		if (ctx->cache != NULL)
 			cache_drop_key(ctx->cache, hash);
-		log_msg(LOG_INFO, req->id,
-			"session protection: another client for user=%s, %s",
-			id->username,
-			mode == PROTECTION_STRONG ? "session ended" : "not fresh");
+		log_event(LOG_INFO, req->id, "session_other_client", "user",
+			  id->username, "ip", client.addr, "action",
+			  mode == PROTECTION_STRONG ? "ended" : "not_fresh",
+			  NULL);
 	}
 	if (mode == PROTECTION_STRONG)
 		return AUTH_NONE;
@@ -335,6 +335,15 @@ int handler_csrf_token(const struct request *req, struct response *resp,
 	return 0;
 }
 
+static void post_refused(const struct request *req, const char *reason)
+{
+	char ip[64];
+
+	handler_copy(req->remote_addr, ip, sizeof(ip));
+	log_event(LOG_INFO, req->id, "post_refused", "ip", ip, "reason", reason,
+		  NULL);
+}
+
 bool handler_csrf_ok(const struct request *req, struct handler_ctx *ctx,
 		     struct str form_token)
 {
@@ -343,7 +352,7 @@ bool handler_csrf_ok(const struct request *req, struct handler_ctx *ctx,
 	size_t value_len;
 
 	if (!csrf_same_origin(req, ctx->cfg->cookie_secure)) {
-		log_msg(LOG_INFO, req->id, "post refused: cross-site origin");
+		post_refused(req, "cross_site");
 		return false;
 	}
 	if (req->cookie.ptr == NULL ||
@@ -352,7 +361,7 @@ bool handler_csrf_ok(const struct request *req, struct handler_ctx *ctx,
 	    form_token.ptr == NULL ||
 	    !csrf_verify(ctx->csrf_key, value, value_len, form_token.ptr,
 			 form_token.len)) {
-		log_msg(LOG_INFO, req->id, "post refused: bad or missing CSRF token");
+		post_refused(req, "csrf_token");
 		return false;
 	}
 	return true;

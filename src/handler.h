@@ -37,13 +37,15 @@ struct handler_ctx {
 typedef void handler_fn(const struct request *req, struct response *resp,
 			struct handler_ctx *ctx);
 
-handler_fn handle_check, handle_authorize, handle_unauthorized, handle_whoami, handle_healthz;
+handler_fn handle_check, handle_authorize, handle_unauthorized, handle_whoami;
+handler_fn handle_healthz, handle_metrics;
 handler_fn handle_login_form, handle_login_post;
 handler_fn handle_logout_form, handle_logout_post;
 handler_fn handle_password_form, handle_password_post;
 handler_fn handle_register_form, handle_register_post;
 
 /* Helpers shared by the handlers (handler.c). */
+
 
 enum auth_result { AUTH_NONE, AUTH_OK, AUTH_ERROR };
 

@@ -30,9 +30,17 @@ static bool is_ows(char c)
 }
 
 /* field-vchar / SP / HTAB of RFC 9110 section 5.5: no CTL but HTAB. */
+/*
+ * Field-value bytes. NUL, CR and LF are refused (RFC 9110 section 5.5:
+ * they could end a line or a string early). Other control characters are
+ * invalid too but harmless to framing, and nginx forwards them from a
+ * client's Cookie or User-Agent into the auth_request subrequest: refusing
+ * them here would answer 400, which nginx turns into a 500 for that
+ * client, where a malformed cookie must just be a 401.
+ */
 static bool is_value_char(unsigned char c)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	return c != '\0' && c != '\r' && c != '\n';
 }
 
 static unsigned char ascii_lower(unsigned char c)

@@ -28,7 +28,7 @@ static void apply(const char *payload, void *arg)
 {
 	struct listener *l = arg;
 
-	log_msg(LOG_DEBUG, 0, "cache invalidation %s", payload);
+	log_event(LOG_DEBUG, 0, "cache_invalidation", "payload", payload, NULL);
 	if (l->cache != NULL)
 		cache_apply_notification(l->cache, payload);
 	/* Basic credentials are keyed by an HMAC, never by a token hash: a
@@ -58,9 +58,10 @@ static void *listener_main(void *arg)
 				struct pollfd pfd = {.fd = l->wake_fd, .events = POLLIN};
 
 				if (!warned)
-					log_msg(LOG_WARN, 0,
-						"session cache off until the database "
-						"answers: %s", err);
+					log_event(LOG_WARN, 0, "cache_off", "msg",
+						  "session cache off until the "
+						  "database answers", "error", err,
+						  NULL);
 				warned = true;
 				poll(&pfd, 1, RECONNECT_DELAY_MS);
 				continue;
@@ -70,7 +71,7 @@ static void *listener_main(void *arg)
 			set_usable(l, true, db_socket(l->db));
 			listening = true;
 			if (warned)
-				log_msg(LOG_INFO, 0, "session cache on again");
+				log_event(LOG_INFO, 0, "cache_on", NULL);
 			warned = false;
 		}
 		if (db_wait_notifications(l->db, l->wake_fd, WAIT_SLICE_MS, apply,
@@ -80,9 +81,9 @@ static void *listener_main(void *arg)
 			set_usable(l, false, -1);
 			db_close(l->db);
 			listening = false;
-			log_msg(LOG_WARN, 0,
-				"lost the cache invalidation connection; "
-				"session cache off until it is back");
+			log_event(LOG_WARN, 0, "cache_listener_lost", "msg",
+				  "lost the cache invalidation connection; "
+				  "session cache off until it is back", NULL);
 			warned = true;
 		}
 	}
@@ -122,7 +123,7 @@ void listener_stop(struct listener *l)
 		return;
 	atomic_store(&l->stopping, true);
 	if (write(l->wake_fd, &one, sizeof(one)) < 0)
-		log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+		log_system_error("eventfd write");
 	pthread_join(l->thread, NULL);
 	close(l->wake_fd);
 	db_free(l->db);

@@ -1,8 +1,17 @@
 #include "log.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "buf.h"
+#include "logfmt.h"
+
+/* Far above any line: values come from bounded fields. */
+#define LINE_MAX_BYTES 65536
 
 static enum log_level min_level = LOG_INFO;
 
@@ -21,51 +30,58 @@ static const char *level_name(enum log_level level)
 	}
 }
 
-void log_msg(enum log_level level, uint64_t request_id, const char *fmt, ...)
+static void pair(struct buf *line, const char *key, const char *value)
 {
-	char msg[1024], line[2300], ts[32];
+	logfmt_pair(line, key, value, strlen(value));
+}
+
+void log_system_error(const char *call)
+{
+	char text[128];
+
+	/* strerror() is not thread-safe; the GNU strerror_r() is. */
+	log_event(LOG_ERROR, 0, "system_error", "call", call, "error",
+		  strerror_r(errno, text, sizeof(text)), NULL);
+}
+
+void log_event(enum log_level level, uint64_t request_id, const char *event,
+	       ...)
+{
+	char ts[40], number[24];
 	struct timespec now;
 	struct tm tm;
-	size_t n = 0;
+	struct buf line;
+	const char *key;
 	va_list ap;
-	int len;
 
 	if (level < min_level)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (request_id != 0)
-		len = snprintf(line, sizeof(line),
-			       "ts=%s.%03ldZ level=%s req=%llu msg=\"", ts,
-			       now.tv_nsec / 1000000, level_name(level),
-			       (unsigned long long)request_id);
-	else
-		len = snprintf(line, sizeof(line),
-			       "ts=%s.%03ldZ level=%s msg=\"", ts,
-			       now.tv_nsec / 1000000, level_name(level));
-	if (len < 0)
-		return;
-	n = (size_t)len;
-	for (const char *p = msg; *p && n + 8 < sizeof(line); p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\') {
-			line[n++] = '\\';
-			line[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-					      "\\x%02x", c);
-		} else {
-			line[n++] = (char)c;
-		}
+	strftime(ts, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
+		 now.tv_nsec / 1000000);
+	buf_init(&line, LINE_MAX_BYTES);
+	pair(&line, "ts", ts);
+	pair(&line, "level", level_name(level));
+	pair(&line, "event", event);
+	if (request_id != 0) {
+		snprintf(number, sizeof(number), "%" PRIu64, request_id);
+		pair(&line, "req", number);
 	}
-	line[n++] = '"';
-	line[n++] = '\n';
+	va_start(ap, event);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		const char *value = va_arg(ap, const char *);
+
+		if (value != NULL)
+			pair(&line, key, value);
+	}
+	va_end(ap);
+	buf_append(&line, "\n", 1);
 	/* One write per line so concurrent threads never interleave. */
-	fwrite(line, 1, n, stderr);
+	if (!line.failed)
+		fwrite(line.data, 1, line.len, stderr);
+	else
+		fprintf(stderr, "ts=%s level=error event=log_line_too_long\n", ts);
+	buf_free(&line);
 }

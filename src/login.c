@@ -5,6 +5,7 @@
 #include "form.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "pages.h"
 #include "password.h"
 #include "redirect.h"
@@ -185,9 +186,19 @@ static bool read_login_form(const struct request *req, struct response *resp,
 	return true;
 }
 
+/* The database did not answer. */
+static void unavailable(struct response *resp)
+{
+	metrics_login(LOGIN_ERROR);
+	resp->status = 503;
+	pages_message(resp, "Try again later",
+		      "Signing in is not possible right now.");
+}
+
 static void login_failed(const struct request *req, struct response *resp,
 			 struct handler_ctx *ctx, const struct login_form *f)
 {
+	metrics_login(LOGIN_FAILURE);
 	resp->status = 401;
 	login_page(req, resp, ctx, generic_failure, f->username, f->next);
 }
@@ -228,8 +239,8 @@ static enum db_result reauthenticate(const struct request *req,
 	if (r == DB_OK) {
 		if (ctx->cache != NULL)
 			cache_drop_key(ctx->cache, hash);
-		log_msg(LOG_INFO, req->id, "reauthenticated user=%s",
-			current.username);
+		log_event(LOG_INFO, req->id, "reauthenticated", "user",
+			  current.username, "ip", client->addr, NULL);
 	}
 	return r;
 }
@@ -243,8 +254,10 @@ void handle_login_post(const struct request *req, struct response *resp,
 	uint8_t fingerprint[SHA256_LEN];
 	long retry_after;
 
-	if (!read_login_form(req, resp, ctx, &form))
+	if (!read_login_form(req, resp, ctx, &form)) {
+		metrics_login(LOGIN_INVALID);
 		goto out;
+	}
 	handler_client_info(req, &client);
 	switch (verify_password(req, ctx,
 				&(struct verify_attempt){
@@ -257,9 +270,7 @@ void handle_login_post(const struct request *req, struct response *resp,
 				},
 				&user, &retry_after)) {
 	case VERIFY_ERROR:
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	case VERIFY_LOCKED:
 		locked_out(req, resp, ctx, &form, retry_after);
@@ -273,25 +284,24 @@ void handle_login_post(const struct request *req, struct response *resp,
 	handler_fingerprint(req, fingerprint);
 	switch (reauthenticate(req, ctx, user.user_id, &client, fingerprint)) {
 	case DB_OK:
+		metrics_login(LOGIN_SUCCESS);
 		handler_see_other(resp, form.next);
 		goto out;
 	case DB_ERROR:
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	default:
 		break;
 	}
 	if (handler_start_session(req, resp, ctx, user.user_id, form.remember,
 				  &client, form.next) != 0) {
-		resp->status = 503;
-		pages_message(resp, "Try again later",
-			      "Signing in is not possible right now.");
+		unavailable(resp);
 		goto out;
 	}
-	log_msg(LOG_INFO, req->id, "login user=%s remember=%d", form.username,
-		form.remember);
+	log_event(LOG_INFO, req->id, "login_success", "user", form.username,
+		  "ip", client.addr, "remember", form.remember ? "true" : "false",
+		  NULL);
+	metrics_login(LOGIN_SUCCESS);
 out:
 	explicit_bzero(&form, sizeof(form));
 }

@@ -49,12 +49,8 @@ void handle_logout_post(const struct request *req, struct response *resp,
 	enum parse_result r;
 	struct cookie_spec spec;
 
-	if (req->body.len > LOGOUT_BODY_MAX ||
-	    form_validate(body, req->body.len) != PARSE_OK) {
-		handler_json_error(resp, req->body.len > LOGOUT_BODY_MAX ? 413 : 400,
-				   "bad_request", "malformed form body");
+	if (!handler_form_body(req, resp, LOGOUT_BODY_MAX))
 		return;
-	}
 	if (!handler_form_csrf_ok(req, ctx)) {
 		resp->status = 403;
 		pages_message(resp, "Not signed out",
@@ -76,8 +72,8 @@ void handle_logout_post(const struct request *req, struct response *resp,
 				      "Please try again.");
 			return;
 		}
-		log_msg(LOG_INFO, req->id, "logout all=%d",
-			everywhere);
+		log_event(LOG_INFO, req->id, "logout", "ip", client.addr, "all",
+			  everywhere ? "true" : "false", NULL);
 		/* This daemon forgets at once; the others hear of it by
 		 * NOTIFY. */
 		if (ctx->cache != NULL)

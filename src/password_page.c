@@ -138,7 +138,7 @@ static void change(const struct request *req, struct response *resp,
 	/* The same regulation as the login form: a stolen session must not
 	 * become a way to guess the password. */
 	if (db_login_throttle(ctx->db, id->username, client.addr, client.agent,
-			      ctx->cfg->login_lockout,
+			      ctx->cfg->login_window, ctx->cfg->login_lockout,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      &retry_after) != DB_OK ||
@@ -157,10 +157,12 @@ static void change(const struct request *req, struct response *resp,
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
 		if (db_login_failure(ctx->db, id->username, "password_change",
 				     client.addr, client.agent) != DB_OK)
-			log_msg(LOG_WARN, req->id, "could not record a failure");
-		log_msg(LOG_INFO, req->id,
-			"password change refused: wrong password user=%s",
-			id->username);
+			log_event(LOG_WARN, req->id,
+				  "password_change_failure_not_recorded",
+				  "user", id->username, NULL);
+		log_event(LOG_INFO, req->id, "password_change_refused", "user",
+			  id->username, "ip", client.addr, "reason",
+			  "bad_password", NULL);
 		resp->status = 401;
 		password_page(req, resp, ctx, id->username,
 			      "Your current password is wrong.");
@@ -189,8 +191,9 @@ static void change(const struct request *req, struct response *resp,
 	 * of them by NOTIFY. */
 	if (ctx->cache != NULL)
 		cache_drop_user(ctx->cache, id->user_id);
-	log_msg(LOG_INFO, req->id, "password changed user=%s sessions_ended=%ld",
-		id->username, ended);
+	snprintf(message, sizeof(message), "%ld", ended);
+	log_event(LOG_INFO, req->id, "password_changed", "user", id->username,
+		  "ip", client.addr, "sessions_ended", message, NULL);
 	snprintf(message, sizeof(message),
 		 "Your password has been changed. %ld other session%s signed "
 		 "out.", ended, ended == 1 ? " was" : "s were");

@@ -160,7 +160,8 @@ static void refused(const struct request *req, struct response *resp,
 		 "try again in an hour."},
 	};
 
-	log_msg(LOG_INFO, req->id, "registration refused: %s", outcome);
+	log_event(LOG_INFO, req->id, "registration_refused", "user",
+		  f->username, "reason", outcome, NULL);
 	for (size_t i = 0; i < AG_ARRAY_LEN(answers); i++) {
 		if (strcmp(outcome, answers[i].outcome) != 0)
 			continue;
@@ -205,8 +206,8 @@ static void create(const struct request *req, struct response *resp,
 		refused(req, resp, ctx, f, outcome);
 		return;
 	}
-	log_msg(LOG_INFO, req->id, "registered user=%s pending=%d", f->username,
-		pending);
+	log_event(LOG_INFO, req->id, "registered", "user", f->username, "ip",
+		  client.addr, "pending", pending ? "true" : "false", NULL);
 	if (pending) {
 		resp->status = 200;
 		pages_message(resp, "Account created",

@@ -15,6 +15,7 @@ static const struct {
 	{"QUERY_STRING", offsetof(struct request, query)},
 	{"CONTENT_TYPE", offsetof(struct request, content_type)},
 	{"REMOTE_ADDR", offsetof(struct request, remote_addr)},
+	{"HTTP_X_FORWARDED_FOR", offsetof(struct request, forwarded_for)},
 	{"REQUEST_SCHEME", offsetof(struct request, scheme)},
 	{"HTTP_HOST", offsetof(struct request, host)},
 	{"HTTP_COOKIE", offsetof(struct request, cookie)},
@@ -57,6 +58,7 @@ static const struct {
 	{"X-Original-Method", offsetof(struct request, method)},
 	{"X-Original-URI", offsetof(struct request, request_uri)},
 	{"X-Real-IP", offsetof(struct request, remote_addr)},
+	{"X-Forwarded-For", offsetof(struct request, forwarded_for)},
 	{"Host", offsetof(struct request, host)},
 	{"Cookie", offsetof(struct request, cookie)},
 	{"Accept", offsetof(struct request, accept)},
@@ -86,6 +88,14 @@ bool request_set_http_header(struct request *req, const char *name,
 		return true;
 	}
 	return true;
+}
+
+void request_resolve_client(struct request *req,
+			    const struct proxy_list *trusted)
+{
+	proxy_client_addr(trusted, req->remote_addr.ptr, req->remote_addr.len,
+			  req->forwarded_for.ptr, req->forwarded_for.len,
+			  &req->remote_addr.ptr, &req->remote_addr.len);
 }
 
 bool str_eq(struct str s, const char *lit)

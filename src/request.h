@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "proxy.h"
 
 /* A borrowed, length-delimited string; `ptr` is NULL when absent. */
 struct str {
@@ -28,7 +29,11 @@ struct request {
 	struct str request_uri;
 	struct str query;
 	struct str content_type;
+	/* The client's address: the direct peer's, or the one found in
+	 * forwarded_for when the peer is a trusted proxy (see
+	 * request_resolve_client). */
 	struct str remote_addr;
+	struct str forwarded_for; /* X-Forwarded-For, as received */
 	struct str scheme;
 	struct str host;
 	struct str cookie;
@@ -65,6 +70,14 @@ void request_set_param(struct request *req, const char *name, size_t name_len,
 bool request_set_http_header(struct request *req, const char *name,
 			     size_t name_len, const char *value,
 			     size_t value_len) AG_MUST_CHECK;
+
+/*
+ * Replaces remote_addr by the client address that X-Forwarded-For gives
+ * when the direct peer is one of `trusted` (proxy_client_addr()). Call once,
+ * after every param or header has been recorded.
+ */
+void request_resolve_client(struct request *req,
+			    const struct proxy_list *trusted);
 
 /* True when `s` equals the NUL-terminated `lit` exactly. */
 bool str_eq(struct str s, const char *lit);

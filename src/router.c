@@ -27,6 +27,7 @@ static const struct {
 	 true},
 	{"whoami", M_GET, handle_whoami, NULL, false},
 	{"healthz", M_GET, handle_healthz, NULL, false},
+	{"metrics", M_GET, handle_metrics, NULL, false},
 };
 
 static void handle_not_found(const struct request *req, struct response *resp,

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 
@@ -59,8 +60,10 @@ struct conn {
 	size_t out_pos;
 	bool close_after_write;
 	bool with_hasher; /* owned by a hashing thread until it comes back */
+	struct timespec queued_at; /* CLOCK_MONOTONIC, when handed to hashing */
 	bool watching_out; /* EPOLLOUT is registered */
 	bool abandoned;   /* the client left while its login was queued */
+	bool deferred;    /* a check that must hash (ctx.defer), not a login */
 	struct conn *next_in_queue;
 	struct conn *prev, *next; /* the worker's list of connections */
 };
@@ -205,7 +208,7 @@ static void epoll_set(struct worker *w, struct conn *c, int op)
 
 	c->watching_out = ev.events & EPOLLOUT;
 	if (epoll_ctl(w->epoll_fd, op, c->fd, &ev) != 0)
-		log_msg(LOG_ERROR, 0, "epoll_ctl: %s", strerror(errno));
+		log_system_error("epoll_ctl");
 }
 
 static void reset_request(struct conn *c)
@@ -219,6 +222,7 @@ static void reset_request(struct conn *c)
 	response_free(&c->resp);
 	response_init(&c->resp);
 	c->handler = NULL;
+	c->deferred = false;
 }
 
 static void close_conn(struct worker *w, struct conn *c)
@@ -270,7 +274,7 @@ static void encode_response(struct conn *c)
 
 	buf_init(&payload, OUT_MAX);
 	if (c->resp.failed) {
-		log_msg(LOG_ERROR, c->req.id, "response could not be built");
+		log_event(LOG_ERROR, c->req.id, "response_too_large", NULL);
 		response_free(&c->resp);
 		response_init(&c->resp);
 		c->resp.status = 500;
@@ -356,14 +360,31 @@ static bool parse_params(struct conn *c)
 	return r == PARSE_ABSENT;
 }
 
+/* A login that gets no hashing slot: 503 and when to come back. */
+static void busy_response(struct response *resp, long retry_after,
+			  const char *message)
+{
+	char seconds[24];
+
+	snprintf(seconds, sizeof(seconds), "%ld", retry_after);
+	response_header(resp, "Retry-After", seconds, strlen(seconds));
+	handler_json_error(resp, 503, "busy", message);
+}
+
+static size_t queue_capacity(void)
+{
+	return (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD;
+}
+
 /* Queues the request for a hashing thread, unless the queue is full;
  * c->handler is what the hasher runs. */
 static bool enqueue_for_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
+	clock_gettime(CLOCK_MONOTONIC, &c->queued_at);
 	pthread_mutex_lock(&srv.queue_lock);
-	if (srv.queue_len < (size_t)srv.nhashers * HASH_QUEUE_PER_THREAD) {
+	if (srv.queue_len < queue_capacity()) {
 		c->with_hasher = true;
 		c->next_in_queue = NULL;
 		if (srv.queue_tail)
@@ -372,6 +393,7 @@ static bool enqueue_for_hasher(struct worker *w, struct conn *c)
 			srv.queue_head = c;
 		srv.queue_tail = c;
 		srv.queue_len++;
+		metrics_gauge_add(GAUGE_QUEUE, 1);
 		queued = true;
 		pthread_cond_signal(&srv.queue_cond);
 	}
@@ -381,7 +403,7 @@ static bool enqueue_for_hasher(struct worker *w, struct conn *c)
 		 * until it comes back (nginx sends nothing meanwhile). */
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	else
-		log_msg(LOG_WARN, c->req.id, "password hashing queue full");
+		log_event(LOG_WARN, c->req.id, "hash_queue_full", NULL);
 	return queued;
 }
 
@@ -389,8 +411,8 @@ static void hand_to_hasher(struct worker *w, struct conn *c)
 {
 	if (enqueue_for_hasher(w, c))
 		return;
-	response_header(&c->resp, "Retry-After", "1", 1);
-	handler_json_error(&c->resp, 503, "busy", "too many logins at once");
+	metrics_login(LOGIN_BUSY);
+	busy_response(&c->resp, 1, "too many logins at once");
 	complete_request(w, c);
 }
 
@@ -406,6 +428,7 @@ static void defer_to_hasher(struct worker *w, struct conn *c,
 
 	response_init(&c->resp);
 	c->handler = handler;
+	c->deferred = true;
 	if (enqueue_for_hasher(w, c)) {
 		response_free(&busy);
 		return;
@@ -441,6 +464,7 @@ static void dispatch(struct worker *w, struct conn *c)
 	}
 	c->req.body.ptr = c->body.data ? c->body.data : "";
 	c->req.body.len = c->body.len;
+	request_resolve_client(&c->req, &srv.cfg->trusted_proxies);
 	route = router_find(&c->req);
 	if (route.slow) {
 		c->handler = route.handler;
@@ -618,6 +642,7 @@ static bool process_http(struct worker *w, struct conn *c)
 	c->keep_conn = head.keep_alive && !head.has_body;
 	if (head.has_body)
 		buf_reset(&c->in);
+	request_resolve_client(&c->req, &srv.cfg->trusted_proxies);
 	if (!str_eq(c->req.endpoint, "check"))
 		handler_json_error(&c->resp, 404, "not_found",
 				   "only the check endpoint speaks HTTP");
@@ -716,7 +741,7 @@ static void accept_all(struct worker *w)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_ERROR, 0, "accept: %s", strerror(errno));
+				log_system_error("accept");
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -750,7 +775,7 @@ static void collect_done(struct worker *w)
 	struct conn *c;
 
 	if (read(w->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_msg(LOG_ERROR, 0, "eventfd read: %s", strerror(errno));
+		log_system_error("eventfd read");
 	pthread_mutex_lock(&w->done_lock);
 	c = w->done;
 	w->done = NULL;
@@ -779,9 +804,10 @@ static void *worker_main(void *arg)
 	struct timespec drain_deadline = {0};
 
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, srv.listen_fd, &lev) != 0) {
-		log_msg(LOG_ERROR, 0, "epoll_ctl listen: %s", strerror(errno));
+		log_system_error("epoll_ctl listen");
 		return NULL;
 	}
+	metrics_gauge_add(GAUGE_WORKERS, 1);
 	for (;;) {
 		struct timespec now;
 		int n;
@@ -804,7 +830,7 @@ static void *worker_main(void *arg)
 		n = epoll_wait(w->epoll_fd, events, EPOLL_BATCH,
 			       listening ? -1 : 100);
 		if (n < 0 && errno != EINTR) {
-			log_msg(LOG_ERROR, 0, "epoll_wait: %s", strerror(errno));
+			log_system_error("epoll_wait");
 			break;
 		}
 		for (int i = 0; i < n; i++) {
@@ -831,6 +857,7 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns)
 		close_conn(w, w->conns);
+	metrics_gauge_add(GAUGE_WORKERS, -1);
 	return NULL;
 }
 
@@ -847,6 +874,7 @@ static struct conn *next_job(void)
 		if (srv.queue_head == NULL)
 			srv.queue_tail = NULL;
 		srv.queue_len--;
+		metrics_gauge_add(GAUGE_QUEUE, -1);
 	}
 	pthread_mutex_unlock(&srv.queue_lock);
 	return c;
@@ -859,31 +887,57 @@ static void *hasher_main(void *arg)
 	uint64_t one = 1;
 
 	/* Jobs still queued at shutdown are finished: the drain waits on
-	 * them. */
-	/* Logins yield to the checks when both want the cores. */
+	 * them. Logins yield to the checks when both want the cores. */
+	metrics_gauge_add(GAUGE_HASHERS, 1);
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
-		log_msg(LOG_WARN, 0, "could not lower the hashing priority: %s",
-			strerror(errno));
+		log_system_error("setpriority");
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
+		struct timespec now;
 
 		/* A client that gave up while queued costs no hashing. */
 		c->abandoned = poll(&pfd, 1, 0) > 0 &&
 			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		if (!c->abandoned) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* A login that waited past --hash-wait is answered at once
+		 * rather than hashed for a client (and nginx) that may well
+		 * have given up, so a backlog drains instead of growing. A
+		 * deferred check has no such answer (nginx would make any
+		 * other status than 401/403 a 500), so it is made. */
+		if (!c->abandoned && !c->deferred &&
+		    (now.tv_sec - c->queued_at.tv_sec) * 1000 +
+				    (now.tv_nsec - c->queued_at.tv_nsec) / 1000000 >
+			    srv.cfg->hash_wait * 1000) {
+			log_event(LOG_WARN, c->req.id, "hash_wait_exceeded",
+				  NULL);
+			metrics_login(LOGIN_BUSY);
+			busy_response(&c->resp, srv.cfg->hash_wait,
+				      "no hashing slot in time");
+		} else if (!c->abandoned) {
 			struct handler_ctx ctx = thread_ctx(h->db, true);
 
+			metrics_gauge_add(GAUGE_HASHING, 1);
 			c->handler(&c->req, &c->resp, &ctx);
+			metrics_gauge_add(GAUGE_HASHING, -1);
 		}
 		pthread_mutex_lock(&w->done_lock);
 		c->next_in_queue = w->done;
 		w->done = c;
 		pthread_mutex_unlock(&w->done_lock);
 		if (write(w->wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
 	}
+	metrics_gauge_add(GAUGE_HASHERS, -1);
 	return NULL;
+}
+
+static void log_rows_purged(long deleted)
+{
+	char rows[24];
+
+	snprintf(rows, sizeof(rows), "%ld", deleted);
+	log_event(LOG_INFO, 0, "purged", "rows", rows, NULL);
 }
 
 /* Runs purge_expired() every PURGE_INTERVAL_SECONDS until stopped; every
@@ -898,10 +952,10 @@ static void *janitor_main(void *arg)
 	pthread_mutex_lock(&srv.queue_lock);
 	while (!atomic_load(&srv.stopping)) {
 		pthread_mutex_unlock(&srv.queue_lock);
-		if (db_purge_expired(db, &deleted) != DB_OK)
-			log_msg(LOG_WARN, 0, "purge of expired sessions failed");
+		if (db_purge_expired(db, srv.cfg->audit_retention, &deleted) != DB_OK)
+			log_event(LOG_WARN, 0, "purge_failed", NULL);
 		else if (deleted > 0)
-			log_msg(LOG_INFO, 0, "purged %ld expired rows", deleted);
+			log_rows_purged(deleted);
 		next.tv_sec += PURGE_INTERVAL_SECONDS;
 		pthread_mutex_lock(&srv.queue_lock);
 		while (!atomic_load(&srv.stopping) &&
@@ -938,7 +992,17 @@ static void wake_all(void)
 	pthread_mutex_unlock(&srv.queue_lock);
 	for (long i = 0; i < srv.nworkers; i++)
 		if (write(srv.workers[i].wake_fd, &one, sizeof(one)) < 0)
-			log_msg(LOG_ERROR, 0, "eventfd write: %s", strerror(errno));
+			log_system_error("eventfd write");
+}
+
+static void log_started(void)
+{
+	char threads[24], hashers[24];
+
+	snprintf(threads, sizeof(threads), "%ld", srv.nworkers);
+	snprintf(hashers, sizeof(hashers), "%ld", srv.nhashers);
+	log_event(LOG_INFO, 0, "started", "threads", threads, "hash_threads",
+		  hashers, NULL);
 }
 
 int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
@@ -955,6 +1019,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	srv.listen_fd = listen_fd;
 	srv.nworkers = cfg->threads;
 	srv.nhashers = cfg->hash_threads;
+	metrics_gauge_add(GAUGE_QUEUE_CAPACITY, (int64_t)queue_capacity());
 	pthread_mutex_init(&srv.queue_lock, NULL);
 	pthread_cond_init(&srv.queue_cond, NULL);
 	pthread_cond_init(&srv.janitor_cond, NULL);
@@ -1001,14 +1066,14 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 		goto stop;
 	}
 	janitor_started = true;
-	log_msg(LOG_INFO, 0, "serving with %ld threads and %ld hashing threads",
-		srv.nworkers, srv.nhashers);
+	log_started();
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	while (sigwait(&stop_signals, &sig) != 0)
 		;
-	log_msg(LOG_INFO, 0, "signal %d: finishing requests in progress", sig);
+	log_event(LOG_INFO, 0, "stopping", "signal", sigabbrev_np(sig),
+		  "msg", "finishing requests in progress", NULL);
 	result = 0;
 stop:
 	atomic_store(&srv.stopping, true);

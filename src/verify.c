@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "password.h"
 
 static void record_failure(const struct request *req, struct handler_ctx *ctx,
@@ -13,10 +14,11 @@ static void record_failure(const struct request *req, struct handler_ctx *ctx,
 	snprintf(detail, sizeof(detail), "%s%s", a->reason_prefix, reason);
 	if (db_login_failure(ctx->db, a->username, detail, a->client->addr,
 			     a->client->agent) != DB_OK)
-		log_msg(LOG_WARN, req->id, "could not record a failed %s",
-			a->method);
-	log_msg(LOG_INFO, req->id, "%s failed user=%s reason=%s", a->method,
-		a->username, reason);
+		log_event(LOG_WARN, req->id, "login_failure_not_recorded",
+			  "method", a->method, "user", a->username, NULL);
+	log_event(LOG_INFO, req->id, "login_failure", "method", a->method,
+		  "user", a->username, "ip", a->client->addr, "reason", reason,
+		  NULL);
 }
 
 /* Replaces a bcrypt or old-parameter hash after a successful check
@@ -28,11 +30,12 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 
 	if (password_hash(a->password, a->password_len, fresh, sizeof(fresh)) != 0 ||
 	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK) {
-		log_msg(LOG_WARN, req->id, "password hash upgrade failed user=%s",
-			a->username);
+		log_event(LOG_WARN, req->id, "password_rehash_failed", "user",
+			  a->username, NULL);
 		return;
 	}
-	log_msg(LOG_INFO, req->id, "password hash upgraded user=%s", a->username);
+	log_event(LOG_INFO, req->id, "password_rehashed", "user", a->username,
+		  NULL);
 	snprintf(user->password_hash, sizeof(user->password_hash), "%s", fresh);
 }
 
@@ -44,19 +47,23 @@ enum verify_result verify_password(const struct request *req,
 	enum password_verdict verdict;
 	enum db_result found;
 
-	/* Brute-force regulation: --login-max-failures without a quiet
-	 * --login-lockout lock the account (or the address) until that long
-	 * after the last failure. */
+	/* Brute-force regulation: --login-max-failures within --login-window
+	 * lock the account (or the address) for --login-lockout. */
 	if (db_login_throttle(ctx->db, a->username, a->client->addr,
-			      a->client->agent, ctx->cfg->login_lockout,
+			      a->client->agent, ctx->cfg->login_window,
+			      ctx->cfg->login_lockout,
 			      ctx->cfg->login_max_failures,
 			      ctx->cfg->login_max_address_failures,
 			      retry_after) != DB_OK)
 		return VERIFY_ERROR;
 	if (*retry_after > 0) {
-		log_msg(LOG_INFO, req->id,
-			"%s refused: locked user=%s retry_after=%ld", a->method,
-			a->username, *retry_after);
+		char seconds[24];
+
+		snprintf(seconds, sizeof(seconds), "%ld", *retry_after);
+		log_event(LOG_INFO, req->id, "login_locked", "method", a->method,
+			  "user", a->username, "ip", a->client->addr,
+			  "retry_after", seconds, NULL);
+		metrics_lockout();
 		return VERIFY_LOCKED;
 	}
 	found = db_user_for_login(ctx->db, a->username, user);
@@ -71,9 +78,8 @@ enum verify_result verify_password(const struct request *req,
 	verdict = password_verify(user->password_hash, a->password,
 				  a->password_len);
 	if (verdict == PASSWORD_ERROR)
-		log_msg(LOG_ERROR, req->id,
-			"stored password hash has an unknown format user=%s",
-			a->username);
+		log_event(LOG_ERROR, req->id, "unknown_hash_format", "user",
+			  a->username, NULL);
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
 		record_failure(req, ctx, a, "bad_password");
 		return VERIFY_FAILED;

@@ -20,7 +20,7 @@ struct verify_attempt {
 	const char *username;
 	const char *password; /* NUL-terminated at password_len */
 	size_t password_len;
-	const char *method;        /* in log lines: "login", "basic login" */
+	const char *method;        /* in log lines: "login", "basic" */
 	const char *reason_prefix; /* of the events' failure reasons: "basic_" */
 	const struct client_info *client;
 };

@@ -114,6 +114,8 @@ int ag_fcgi_connect(const char *addr)
 	struct timeval tv = {RECV_TIMEOUT, 0};
 	int fd;
 
+	/* Raw requests see the daemons' caches like nginx's do. */
+	ag_daemons_catch_up();
 	if (strncmp(addr, "unix:", 5) != 0) {
 		fd = connect_tcp(addr);
 	} else {

@@ -29,6 +29,47 @@ const char *ag_env(const char *name)
 	return value;
 }
 
+void ag_skip(const char *reason)
+{
+	fprintf(stderr, "SKIPPED: %s\n", reason);
+	cr_skip_test("%s", reason);
+	abort(); /* not reached: cr_skip_test() leaves the test */
+}
+
+const char *ag_env_or_skip(const char *name)
+{
+	const char *value = getenv(name);
+
+	if (value == NULL || value[0] == '\0') {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason),
+			 "%s is not set: this stack cannot run this case", name);
+		ag_skip(reason);
+	}
+	return value;
+}
+
+/* ------------------------------------------------------------- secrets */
+
+void ag_secret(const char *secret)
+{
+	const char *path = getenv("AUTHGATE_TEST_SECRETS");
+	char *line;
+	int fd;
+
+	/* Short values (a flag, a test's own "wrong") would match by chance. */
+	if (path == NULL || path[0] == '\0' || strlen(secret) < 12)
+		return;
+	line = ag_strf("%s\n", secret);
+	/* One write with O_APPEND: parallel cases never interleave. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert(fd >= 0, "cannot open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	free(line);
+}
+
 /* ----------------------------------------------------------------- misc */
 
 void ag_random_hex(char *out, size_t nbytes)
@@ -278,6 +319,7 @@ static void jar_apply(struct ag_client *c, const char *set_cookie)
 	name = strndup(set_cookie, (size_t)(eq - set_cookie));
 	value = strndup(eq + 1, (size_t)(semi - eq - 1));
 	cr_assert(name && value);
+	ag_secret(value);
 	max_age = strcasestr(semi, "Max-Age=");
 	if (max_age != NULL && strtol(max_age + 8, NULL, 10) <= 0)
 		jar_delete(c, name);
@@ -526,8 +568,7 @@ void ag_request(struct ag_client *c, const char *method, const char *path,
 {
 	struct prepared p;
 
-	if (daemons_behind)
-		ag_daemons_sync();
+	ag_daemons_catch_up();
 	prepare(&p, c, method, path, headers, body, body_len, out);
 	finish(&p, curl_easy_perform(p.curl), method, out);
 	for (size_t i = 0; i < out->nheaders; i++)
@@ -645,6 +686,7 @@ char *ag_csrf_token(struct ag_client *c)
 	cr_assert_eq(r.status, 200, "GET /auth/login: %ld", r.status);
 	token = ag_input_value(&r, "csrf_token");
 	cr_assert(token != NULL, "no csrf_token in the login form");
+	ag_secret(token);
 	cr_assert(ag_jar_get(c, AG_CSRF_COOKIE) != NULL,
 		  "no %s cookie after GET /auth/login", AG_CSRF_COOKIE);
 	ag_response_free(&r);
@@ -792,6 +834,12 @@ static bool send_sync(char token[33])
 	PQclear(res);
 	free(payload);
 	return ok;
+}
+
+void ag_daemons_catch_up(void)
+{
+	if (daemons_behind)
+		ag_daemons_sync();
 }
 
 #define SYNC_TOKENS 64
@@ -945,6 +993,7 @@ void ag_user_make(struct ag_user *u, const char *prefix)
 	snprintf(u->name, sizeof(u->name), "%.40s_%.12s", prefix, hex);
 	ag_random_hex(hex, 12);
 	snprintf(u->password, sizeof(u->password), "Pw-%s!", hex);
+	ag_secret(u->password);
 	snprintf(u->email, sizeof(u->email), "%s@example.test", u->name);
 }
 

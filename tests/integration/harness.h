@@ -36,6 +36,17 @@
  * is missing or empty. */
 const char *ag_env(const char *name);
 
+/*
+ * Skips the current test, reported as skipped (never passed): ctest
+ * treats a case whose output has "SKIPPED: " as not run.
+ */
+void ag_skip(const char *reason) __attribute__((noreturn));
+
+/* The value of an AUTHGATE_TEST_* variable that only some stacks have
+ * (a docker-compose stack cannot stop its database, for one); skips the
+ * test when it is missing or empty. */
+const char *ag_env_or_skip(const char *name);
+
 /* ----------------------------------------------------------------- HTTP */
 
 struct ag_header {
@@ -189,6 +200,10 @@ PGconn *ag_db(void);
  */
 void ag_daemons_sync(void);
 
+/* ag_daemons_sync() when a SQL statement or logout may not have reached
+ * the daemons yet; for requests sent without ag_request(). */
+void ag_daemons_catch_up(void);
+
 /* Closes that connection (the next ag_db() opens a new one). */
 void ag_db_close(void);
 
@@ -237,6 +252,17 @@ void ag_user_make(struct ag_user *u, const char *prefix);
 
 /* Number of sessions of the user in authgate.sessions. */
 long long ag_session_count(const struct ag_user *u);
+
+/* ------------------------------------------------------------- secrets */
+
+/*
+ * Appends `secret` (a password, cookie value or token the test used) to
+ * the file AUTHGATE_TEST_SECRETS names, when set; after the suites the
+ * ctest case secrets.not_in_logs looks for each in the logs. The harness
+ * records passwords, every cookie it receives and CSRF form tokens by
+ * itself; tests record what else they make (API tokens).
+ */
+void ag_secret(const char *secret);
 
 /* ----------------------------------------------------------------- misc */
 

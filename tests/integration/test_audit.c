@@ -157,7 +157,7 @@ Test(audit, daemon_log_holds_no_secret)
 	struct secrets s = {0};
 	struct ag_response r;
 	char *api_token, *log, *body, *csrf;
-	const char *log_path = ag_env("AUTHGATE_TEST_DAEMON_LOG");
+	const char *log_path = ag_env_or_skip("AUTHGATE_TEST_DAEMON_LOG");
 	size_t log_len;
 
 	ag_user_new(&u, "logscan");
@@ -198,6 +198,7 @@ Test(audit, daemon_log_holds_no_secret)
 				 "interval '1 hour')",
 				 1, u.name);
 	cr_assert(api_token != NULL);
+	ag_secret(api_token);
 	keep(&s, api_token);
 	keep(&s, api_token + 4);
 	{
@@ -243,5 +244,61 @@ Test(audit, daemon_log_holds_no_secret)
 	free_secrets(&s);
 	ag_client_free(&a);
 	ag_client_free(&b);
+	ag_client_free(&c);
+}
+
+/* A cookie of a session past its idle timeout: 401, recorded once as
+ * session_expired (a second use records nothing). */
+Test(audit, expired_session_use_is_recorded)
+{
+	struct ag_client c;
+	struct ag_user u;
+
+	ag_user_new(&u, "audit_dead");
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	cr_assert_eq(ag_status(&c, "/"), 200);
+	ag_sql_exec("UPDATE authgate.sessions SET last_seen = now() - "
+		    "interval '3 hours' WHERE user_id = $1", 1, u.id);
+	cr_expect_eq(ag_status(&c, "/"), 401);
+	cr_expect_eq(events(u.id, "session_expired", "used_after=idle"), 1);
+	cr_expect_eq(ag_status(&c, "/"), 401);
+	cr_expect_eq(events(u.id, "session_expired", NULL), 1,
+		     "a second use was recorded again");
+	ag_client_free(&c);
+}
+
+/* Events are logfmt lines: a username holding a quote, a space and '='
+ * stays inside its quoted value and cannot add a pair of its own. */
+Test(audit, log_lines_are_logfmt_events)
+{
+	const char *log_path = ag_env_or_skip("AUTHGATE_TEST_DAEMON_LOG");
+	struct ag_user u;
+	struct ag_client c;
+	char *log, *expected, *escaped, *forged;
+	size_t log_len;
+
+	/* No email: one is made from the name, and this is not one. */
+	ag_user_make(&u, "\"ev il\" level=error user=admin");
+	ag_sql_exec("SELECT authgate.create_user($1, $2)", 2, u.name,
+		    u.password);
+	ag_client_init(&c);
+	ag_login_ok(&c, u.name, u.password);
+	/* The daemon writes the line before it answers. */
+	log = ag_read_file(log_path, &log_len);
+	cr_assert(log != NULL, "cannot read %s", log_path);
+	escaped = ag_strf("\\\"ev il\\\" level=error user=admin%s",
+			  u.name + strlen("\"ev il\" level=error user=admin"));
+	expected = ag_strf(" user=\"%s\" ip=", escaped);
+	cr_expect(ag_contains(log, log_len, expected), "no %s in the log",
+		  expected);
+	cr_expect(ag_contains(log, log_len, "level=info event=login_success req="));
+	forged = ag_strf(" user=admin%s ",
+			 u.name + strlen("\"ev il\" level=error user=admin"));
+	cr_expect(!ag_contains(log, log_len, forged), "a forged pair: %s", forged);
+	free(forged);
+	free(expected);
+	free(escaped);
+	free(log);
 	ag_client_free(&c);
 }

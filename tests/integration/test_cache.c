@@ -27,7 +27,9 @@ static size_t daemon_addrs(char addrs[MAX_DAEMONS][256])
 	     a = strtok_r(NULL, " ", &save))
 		snprintf(addrs[n++], 256, "%s", a);
 	free(list);
-	cr_assert_geq(n, 2, "the stack must run two daemons (--daemons 2)");
+	if (n < 2)
+		ag_skip("AUTHGATE_TEST_FCGI_ALL names one daemon: these cases "
+			"need two (scripts/dev stack start --daemons 2)");
 	return n;
 }
 
@@ -190,7 +192,7 @@ Test(cache, lost_listener_bypasses_the_cache)
 {
 	char addrs[MAX_DAEMONS][256];
 	size_t n = daemon_addrs(addrs);
-	const char *log_path = ag_env("AUTHGATE_TEST_DAEMON_LOG");
+	const char *log_path = ag_env_or_skip("AUTHGATE_TEST_DAEMON_LOG");
 	struct ag_client c;
 	struct ag_user u;
 	size_t before_len, after_len;

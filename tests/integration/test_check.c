@@ -389,6 +389,7 @@ static char *new_token(const struct ag_user *u, const char *name)
 				   2, u->name, name);
 
 	cr_assert(token != NULL, "create_api_token returned nothing");
+	ag_secret(token);
 	return token;
 }
 

@@ -91,6 +91,11 @@ Test(endpoints, healthz)
 	cr_expect_eq(r.status, 200, "HEAD: %ld", r.status);
 	cr_expect_eq(r.body_len, 0);
 	ag_response_free(&r);
+	ag_get(&c, "/auth/healthz?live", &r);
+	cr_expect_eq(r.status, 200);
+	cr_expect(content_type_is(&r, "application/json"));
+	cr_expect(ag_body_has(&r, "\"status\":\"live\""), "%s", r.body);
+	ag_response_free(&r);
 	ag_client_free(&c);
 }
 
@@ -134,6 +139,7 @@ Test(endpoints, wrong_methods_are_405_with_allow)
 		{"PUT", "/auth/whoami", "GET"},
 		{"POST", "/auth/healthz", "GET"},
 		{"DELETE", "/auth/healthz", "GET"},
+		{"POST", "/auth/metrics", "GET"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "metrics_scrape.h"
 
 /* Polls `conninfo` until PostgreSQL accepts connections; false after
  * `seconds`. */
@@ -111,20 +112,27 @@ static void restart_database(void)
 	(void)all_threads_serve(&u, 3, 30);
 }
 
-TestSuite(faults, .timeout = 120, .fini = restart_database);
+/* Only a stack that can stop and start its database runs this suite. */
+static void need_database_control(void)
+{
+	ag_env_or_skip("AUTHGATE_TEST_DB_STOP");
+	ag_env_or_skip("AUTHGATE_TEST_DB_START");
+}
+
+TestSuite(faults, .timeout = 120, .init = need_database_control,
+	  .fini = restart_database);
 
 Test(faults, database_down_fails_closed_and_recovers)
 {
 	struct ag_user u;
 	struct ag_client c, fresh;
 	struct ag_response r;
+	struct ag_scrape before, after;
 	char *stop;
 	long status = 0;
 	double deadline;
 	int tries = 0;
 
-	ag_env("AUTHGATE_TEST_DB_STOP");
-	ag_env("AUTHGATE_TEST_DB_START");
 	ag_user_new(&u, "fault");
 	ag_client_init(&c);
 	ag_login_ok(&c, u.name, u.password);
@@ -141,6 +149,7 @@ Test(faults, database_down_fails_closed_and_recovers)
 	/* The test's own connection must not keep the server from
 	 * stopping. */
 	ag_db_close();
+	ag_metrics_scrape_all(&before);
 	stop = ag_strf("%s >/dev/null 2>&1", ag_env("AUTHGATE_TEST_DB_STOP"));
 	cr_assert_eq(ag_shell(stop), 0, "AUTHGATE_TEST_DB_STOP failed");
 	free(stop);
@@ -166,6 +175,8 @@ Test(faults, database_down_fails_closed_and_recovers)
 		     r.status);
 	cr_expect(!ag_body_has(&r, "\"ok\""), "%s", r.body);
 	ag_response_free(&r);
+	cr_expect_eq(ag_status(&c, "/auth/healthz?live"), 200,
+		     "liveness needs no database");
 
 	/* Logins are refused, not failed as bad passwords, and set no
 	 * cookie. */
@@ -205,6 +216,17 @@ Test(faults, database_down_fails_closed_and_recovers)
 	ag_get(&c, "/headers", &r);
 	cr_expect(ag_body_has(&r, u.name), "identity after recovery: %s", r.body);
 	ag_response_free(&r);
+
+	/* The outage shows in the metrics, which need no database. */
+	ag_metrics_scrape_all(&after);
+	cr_expect_gt(ag_metric(&after, "authgate_db_errors_total"),
+		     ag_metric(&before, "authgate_db_errors_total"));
+	cr_expect_gt(ag_metric(&after, "authgate_db_reconnects_total"),
+		     ag_metric(&before, "authgate_db_reconnects_total"));
+	cr_expect_gt(ag_metric(&after, "authgate_checks_total{outcome=\"error\"}"),
+		     ag_metric(&before, "authgate_checks_total{outcome=\"error\"}"));
+	cr_expect_gt(ag_metric(&after, "authgate_logins_total{outcome=\"error\"}"),
+		     ag_metric(&before, "authgate_logins_total{outcome=\"error\"}"));
 	ag_client_free(&c);
 	ag_client_free(&fresh);
 }

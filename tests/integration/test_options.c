@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "fcgi_client.h"
 #include "harness.h"
@@ -22,6 +26,21 @@ struct private_daemon {
 	char dir[64];
 	char addr[128];
 };
+
+/* Whether the unix socket at `path` accepts a connection: its file
+ * appears at bind(), a moment before listen(). */
+static bool accepts(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
 
 /* Starts the daemon with `extra` (NULL-terminated) and waits for its
  * socket to accept. */
@@ -35,11 +54,11 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 	cr_assert_not_null(mkdtemp(d->dir));
 	snprintf(d->addr, sizeof(d->addr), "unix:%s/d.sock", d->dir);
 	listen = d->addr;
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_BINARY");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_BINARY");
 	argv[argc++] = "--listen";
 	argv[argc++] = listen;
 	argv[argc++] = "--db";
-	argv[argc++] = (char *)ag_env("AUTHGATE_TEST_DAEMON_DB");
+	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_DAEMON_DB");
 	argv[argc++] = "--cookie-secure";
 	argv[argc++] = "off";
 	argv[argc++] = "--threads";
@@ -58,7 +77,8 @@ static void daemon_start(struct private_daemon *d, const char *const *extra)
 		struct stat st;
 		char *path = d->addr + 5;
 
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    accepts(path))
 			return;
 		cr_assert(waitpid(d->pid, NULL, WNOHANG) == 0,
 			  "the daemon exited at startup");
@@ -81,12 +101,12 @@ static void daemon_stop(struct private_daemon *d)
 		  "the daemon did not exit 0 on SIGTERM");
 }
 
-/* Sends one request; returns the CGI answer (caller frees). */
-static char *fcgi_call(const char *addr, const char *const *params,
-		       const char *body)
+/* Sends one request on a new connection; returns the socket, for
+ * fcgi_answer(). */
+static int fcgi_send(const char *addr, const char *const *params,
+		     const char *body)
 {
 	struct ag_bytes b = {0};
-	struct ag_fcgi_answer a;
 	uint8_t begin[8] = {0, FCGI_RESPONDER, 0};
 	int fd = ag_fcgi_connect(addr);
 
@@ -103,11 +123,27 @@ static char *fcgi_call(const char *addr, const char *const *params,
 		ag_fcgi_record(&b, FCGI_STDIN, 1, body, (uint16_t)strlen(body));
 	ag_fcgi_record(&b, FCGI_STDIN, 1, NULL, 0);
 	ag_send_bytes(fd, b.data, b.len);
-	ag_fcgi_read_answer(fd, 1, &a);
-	cr_assert(a.ended, "no answer from %s", addr);
-	close(fd);
 	free(b.data);
+	return fd;
+}
+
+/* Reads the answer to fcgi_send() and closes the socket; returns the CGI
+ * answer (caller frees). */
+static char *fcgi_answer(int fd)
+{
+	struct ag_fcgi_answer a;
+
+	ag_fcgi_read_answer(fd, 1, &a);
+	cr_assert(a.ended, "no answer");
+	close(fd);
 	return (char *)a.out.data;
+}
+
+/* Sends one request; returns the CGI answer (caller frees). */
+static char *fcgi_call(const char *addr, const char *const *params,
+		       const char *body)
+{
+	return fcgi_answer(fcgi_send(addr, params, body));
 }
 
 /* A cookie's value from a Set-Cookie line of `answer` (caller frees). */
@@ -235,6 +271,112 @@ Test(options, login_max_failures_sets_the_lock)
 		    "(lower($1), '192.0.2.77')", 1, u.name);
 	browser_close(&b);
 	free(body);
+}
+
+/* Sends a POST of the login form for `username` from `remote_addr`;
+ * returns the socket for fcgi_answer(). */
+static int login_send(const char *addr, const char *username,
+		      const char *password, const char *remote_addr)
+{
+	const char *const get[] = {
+		"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "GET",
+		"REMOTE_ADDR", remote_addr, NULL,
+	};
+	char *form = fcgi_call(addr, get, NULL);
+	char *csrf_cookie = set_cookie(form, AG_CSRF_COOKIE);
+	char *token = csrf_field(form);
+	char *cookie_header, *body, *length;
+	int fd;
+
+	cr_assert_not_null(csrf_cookie);
+	cookie_header = ag_strf("%s=%s", AG_CSRF_COOKIE, csrf_cookie);
+	body = ag_form("csrf_token", token, "username", username, "password",
+		       password, NULL);
+	length = ag_strf("%zu", strlen(body));
+	{
+		const char *const post[] = {
+			"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "POST",
+			"CONTENT_TYPE", "application/x-www-form-urlencoded",
+			"CONTENT_LENGTH", length, "HTTP_COOKIE", cookie_header,
+			"REMOTE_ADDR", remote_addr, NULL,
+		};
+
+		fd = fcgi_send(addr, post, body);
+	}
+	free(form);
+	free(csrf_cookie);
+	free(token);
+	free(cookie_header);
+	free(body);
+	free(length);
+	return fd;
+}
+
+static char *login_post(const char *addr, const char *username,
+			const char *password, const char *remote_addr)
+{
+	return fcgi_answer(login_send(addr, username, password, remote_addr));
+}
+
+static long retry_after_of(const char *answer)
+{
+	const char *p = strstr(answer, "Retry-After: ");
+
+	cr_assert_not_null(p, "no Retry-After in %s", answer);
+	return strtol(p + strlen("Retry-After: "), NULL, 10);
+}
+
+Test(options, login_window_and_lockout)
+{
+	static const char *const extra[] = {
+		"--login-max-failures", "2", "--login-window", "60",
+		"--login-lockout", "600", NULL,
+	};
+	static const char *const addr = "192.0.2.77";
+	struct private_daemon d;
+	struct ag_user u;
+	char *answer;
+	long retry;
+
+	ag_user_new(&u, "opt_lock");
+	daemon_start(&d, extra);
+
+	/* one failure, then the 60 s window passes: it no longer counts */
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "%s", answer);
+	free(answer);
+	ag_sql_exec("UPDATE authgate.login_failures SET first_at = first_at - "
+		    "interval '61 seconds', last_at = last_at - interval '61 seconds' "
+		    "WHERE scope = 'user' AND key = lower($1)", 1, u.name);
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "a failure outside the window counted: %s",
+		     answer);
+	free(answer);
+
+	/* the second failure within the window locks for the lockout, not the
+	 * window */
+	answer = login_post(d.addr, u.name, "wrong password", addr);
+	cr_expect_eq(status_of(answer), 401, "%s", answer);
+	free(answer);
+	answer = login_post(d.addr, u.name, u.password, addr);
+	cr_expect_eq(status_of(answer), 429, "not locked after 2: %s", answer);
+	retry = retry_after_of(answer);
+	cr_expect(retry > 60 && retry <= 600,
+		  "Retry-After %ld is not the 600 s lockout", retry);
+	free(answer);
+
+	/* an operator lifts the lock at once */
+	cr_expect_eq(ag_sql_int("SELECT authgate.unlock_user($1)::int", 1, u.name), 1);
+	answer = login_post(d.addr, u.name, u.password, addr);
+	cr_expect_eq(status_of(answer), 303, "still locked after unlock_user: %s",
+		     answer);
+	free(answer);
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.login_failures "
+				"WHERE scope = 'user' AND key = lower($1)", 1, u.name),
+		     0, "a successful login left the account's count");
+	daemon_stop(&d);
+	ag_sql_exec("DELETE FROM authgate.login_failures WHERE key IN "
+		    "(lower($1), $2)", 2, u.name, addr);
 }
 
 /* ---------------------------------------------------------- the pages */
@@ -431,4 +573,146 @@ Test(options, registration_limit_per_address)
 				"WHERE username = $1", 1, v[2].name), 0);
 	daemon_stop(&d);
 	browser_close(&b);
+}
+
+/* --audit-retention: the janitor (which runs at start) deletes events
+ * older than that many days and keeps younger ones. */
+Test(options, audit_retention_purges_old_events)
+{
+	static const char *const extra[] = {"--audit-retention", "2", NULL};
+	struct private_daemon d;
+	char hex[9], *old_name, *young_name;
+	double deadline = ag_now() + AG_TIMEOUT / 2;
+
+	ag_random_hex(hex, 4);
+	old_name = ag_strf("retention_old_%s", hex);
+	young_name = ag_strf("retention_young_%s", hex);
+	ag_sql_exec("INSERT INTO authgate.events (at, event, username) VALUES "
+		    "(now() - interval '3 days', 'test_event', $1), "
+		    "(now() - interval '1 day', 'test_event', $2)",
+		    2, old_name, young_name);
+	daemon_start(&d, extra);
+	while (ag_sql_int("SELECT count(*) FROM authgate.events WHERE username = $1",
+			  1, old_name) != 0) {
+		cr_assert(ag_now() < deadline,
+			  "the 3-day-old event outlived a 2-day retention");
+		ag_pause(0.05);
+	}
+	daemon_stop(&d);
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events WHERE "
+				"username = $1", 1, young_name), 1,
+		     "a 1-day-old event was purged");
+	ag_sql_exec("DELETE FROM authgate.events WHERE username = $1", 1, young_name);
+	free(old_name);
+	free(young_name);
+}
+
+/* --hash-wait: a login that waited longer than that for the (single)
+ * hashing thread is answered 503 with Retry-After, without being hashed.
+ * The test holds a lock the first login's database work needs, so that
+ * login occupies the thread until --db-timeout (3 s) ends its statement,
+ * while the second one waits in the queue past the 1 s bound. */
+Test(options, hash_wait_bounds_the_queue)
+{
+	static const char *const extra[] = {
+		"--hash-threads", "1", "--hash-wait", "1", "--db-timeout", "3",
+		NULL,
+	};
+	struct private_daemon d;
+	struct ag_user a, b;
+	PGconn *holder;
+	PGresult *res;
+	int fd_a, fd_b, busy = 0, timed_out = 0;
+	char *answers[2];
+	double deadline = ag_now() + AG_TIMEOUT / 2;
+
+	ag_user_new(&a, "opt_wait_a");
+	ag_user_new(&b, "opt_wait_b");
+	daemon_start(&d, extra);
+	holder = PQconnectdb(ag_env("AUTHGATE_TEST_DB"));
+	cr_assert(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
+	res = PQexec(holder, "BEGIN; LOCK TABLE authgate.login_failures IN "
+			     "ACCESS EXCLUSIVE MODE");
+	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
+		  PQerrorMessage(holder));
+	PQclear(res);
+
+	fd_a = login_send(d.addr, a.name, a.password, "192.0.2.91");
+	/* the first login is with the hasher, waiting for the lock */
+	while (ag_sql_int("SELECT count(*) FROM pg_stat_activity WHERE "
+			  "usename = 'authgate_daemon' AND wait_event_type = 'Lock' "
+			  "AND query LIKE '%daemon_login_throttle%'", 0) == 0) {
+		cr_assert(ag_now() < deadline, "the first login never blocked");
+		ag_pause(0.02);
+	}
+	fd_b = login_send(d.addr, b.name, b.password, "192.0.2.92");
+	answers[0] = fcgi_answer(fd_a);
+	answers[1] = fcgi_answer(fd_b);
+	res = PQexec(holder, "ROLLBACK");
+	PQclear(res);
+	PQfinish(holder);
+
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(status_of(answers[i]), 503, "%s", answers[i]);
+		if (strstr(answers[i], "\"busy\"") != NULL) {
+			busy++;
+			cr_expect_eq(retry_after_of(answers[i]), 1, "%s", answers[i]);
+		} else {
+			timed_out++;
+		}
+		free(answers[i]);
+	}
+	cr_expect_eq(busy, 1, "the queued login was not answered busy");
+	cr_expect_eq(timed_out, 1, "the blocked login");
+	cr_expect_eq(ag_sql_int("SELECT count(*) FROM authgate.events WHERE "
+				"username IN ($1, $2) AND event <> 'user_created'",
+				2, a.name, b.name),
+		     0, "something was recorded for a refused login");
+
+	/* the thread is free again: a login goes through */
+	answers[0] = login_post(d.addr, b.name, b.password, "192.0.2.92");
+	cr_expect_eq(status_of(answers[0]), 303, "%s", answers[0]);
+	free(answers[0]);
+	daemon_stop(&d);
+}
+
+Test(options, metrics_allow_limits_who_reads_metrics)
+{
+	static const char *const extra[] = {
+		"--metrics-allow", "10.0.0.0/8, 2001:db8::/32", NULL,
+	};
+	static const char *const from[][2] = {
+		{"127.0.0.1", "403"}, {"::1", "403"}, {"11.0.0.1", "403"},
+		{"10.200.0.1", "200"}, {"2001:db8::7", "200"},
+		{"::ffff:10.0.0.1", "200"}, {"not an address", "403"},
+	};
+	struct private_daemon d;
+
+	daemon_start(&d, extra);
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			"REMOTE_ADDR", from[i][0], NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+		bool allowed = strcmp(from[i][1], "200") == 0;
+
+		cr_expect_eq(status_of(answer), atoi(from[i][1]), "from %s: %s",
+			     from[i][0], answer);
+		cr_expect_eq(strstr(answer, "authgate_checks_total") != NULL,
+			     allowed, "from %s: %s", from[i][0], answer);
+		free(answer);
+	}
+	{
+		/* No REMOTE_ADDR at all: refused. */
+		const char *const params[] = {
+			"AUTHGATE_ENDPOINT", "metrics", "REQUEST_METHOD", "GET",
+			NULL,
+		};
+		char *answer = fcgi_call(d.addr, params, NULL);
+
+		cr_expect_eq(status_of(answer), 403, "%s", answer);
+		free(answer);
+	}
+	daemon_stop(&d);
 }

@@ -44,7 +44,7 @@ BEGIN
     PERFORM authgate.disable_user(v_name);
     PERFORM authgate.enable_user(v_name);
     PERFORM authgate.daemon_login_failure(v_name, 'bad_password', NULL, NULL);
-    IF authgate.daemon_login_throttle(v_name, NULL, NULL, 60, 1, 0) = 0 THEN
+    IF authgate.daemon_login_throttle(v_name, NULL, NULL, 60, 60, 1, 0) = 0 THEN
         RAISE EXCEPTION 'FAILED: throttle did not lock';
     END IF;
     PERFORM authgate.delete_user(v_name);

@@ -18,10 +18,10 @@ DECLARE
         'daemon_login_success(bigint,bytea,integer,boolean,text,text,bytea)',
         'daemon_reauthenticate(bytea,bigint,text,text,bytea)',
         'daemon_session_mismatch(bytea,text,text,text)',
-        'daemon_login_throttle(text,text,text,integer,integer,integer)',
+        'daemon_login_throttle(text,text,text,integer,integer,integer,integer)',
         'daemon_logout(bytea,boolean,text,text)',
         'daemon_ping()',
-        'daemon_purge_expired()',
+        'daemon_purge_expired(integer)',
         'daemon_register(text,text,text,boolean,text,text)',
         'daemon_register_check(text,text,text,text,integer)',
         'daemon_rehash(bigint,text,text)',
@@ -89,7 +89,7 @@ BEGIN
     -- admin: the operator functions, not the daemon's; no hashes, no secret
     IF NOT has_function_privilege('authgate_admin', 'authgate.create_user(text,text,text)', 'EXECUTE')
        OR NOT has_function_privilege('authgate_admin', 'authgate.grant_role(text,text)', 'EXECUTE')
-       OR NOT has_function_privilege('authgate_admin', 'authgate.purge_expired()', 'EXECUTE')
+       OR NOT has_function_privilege('authgate_admin', 'authgate.purge_expired(interval)', 'EXECUTE')
        OR has_function_privilege('authgate_admin', 'authgate.daemon_user_for_login(text)', 'EXECUTE')
        OR has_function_privilege('authgate_admin', 'authgate.daemon_secret()', 'EXECUTE')
        OR has_function_privilege('authgate_admin', 'authgate._crypt(text,text)', 'EXECUTE')
@@ -226,7 +226,7 @@ BEGIN
         RAISE EXCEPTION 'FAILED: daemon_user_for_login as the daemon';
     END IF;
     v_hash := v_row.password_hash;
-    IF authgate.daemon_login_throttle('Priv_' || s, '192.0.2.200', 'ua', 300, 100, 0) <> 0 THEN
+    IF authgate.daemon_login_throttle('Priv_' || s, '192.0.2.200', 'ua', 300, 300, 100, 0) <> 0 THEN
         RAISE EXCEPTION 'FAILED: daemon_login_throttle';
     END IF;
     PERFORM authgate.daemon_login_failure('Priv_' || s, 'bad_password', '192.0.2.200', 'ua');
@@ -246,7 +246,7 @@ BEGIN
     IF authgate.daemon_logout(v_session, true, '192.0.2.200', 'ua') <> 1 THEN
         RAISE EXCEPTION 'FAILED: daemon_logout as the daemon';
     END IF;
-    PERFORM authgate.daemon_purge_expired();
+    PERFORM authgate.daemon_purge_expired(90);
 END
 $$;
 RESET ROLE;

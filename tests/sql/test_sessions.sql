@@ -460,7 +460,7 @@ BEGIN
        OR NOT EXISTS (SELECT 1 FROM authgate.sessions WHERE token_hash = v_idle) THEN
         RAISE EXCEPTION 'FAILED: purge_expired deleted a session before its absolute expiry';
     END IF;
-    IF authgate.daemon_purge_expired() < 0 THEN
+    IF authgate.daemon_purge_expired(0) < 0 THEN
         RAISE EXCEPTION 'FAILED: daemon_purge_expired';
     END IF;
 END
@@ -478,12 +478,12 @@ BEGIN
     v_id := authgate.create_user(v_name, 'pw');
     -- 3 failures per account allowed within 300 s; the address limit is high
     FOR i IN 1..3 LOOP
-        IF authgate.daemon_login_throttle(v_name, v_addr, 'ua', 300, 3, 1000) <> 0 THEN
+        IF authgate.daemon_login_throttle(v_name, v_addr, 'ua', 300, 300, 3, 1000) <> 0 THEN
             RAISE EXCEPTION 'FAILED: throttled after % failures', i - 1;
         END IF;
         PERFORM authgate.daemon_login_failure(lower(v_name), 'bad_password', v_addr, 'ua');
     END LOOP;
-    v_wait := authgate.daemon_login_throttle(upper(v_name), NULL, 'ua', 300, 3, 1000);
+    v_wait := authgate.daemon_login_throttle(upper(v_name), NULL, 'ua', 300, 300, 3, 1000);
     IF v_wait NOT BETWEEN 299 AND 300 THEN
         RAISE EXCEPTION 'FAILED: account not locked (retry after %)', v_wait;
     END IF;
@@ -491,20 +491,20 @@ BEGIN
         RAISE EXCEPTION 'FAILED: login_locked event missing';
     END IF;
     -- a limit of 0 disables the check
-    IF authgate.daemon_login_throttle(v_name, v_addr, 'ua', 300, 0, 0) <> 0 THEN
+    IF authgate.daemon_login_throttle(v_name, v_addr, 'ua', 300, 300, 0, 0) <> 0 THEN
         RAISE EXCEPTION 'FAILED: limit 0 still throttles';
     END IF;
     -- the address counter is separate
-    IF authgate.daemon_login_throttle('Someone_' || s, v_addr, 'ua', 300, 3, 3) = 0 THEN
+    IF authgate.daemon_login_throttle('Someone_' || s, v_addr, 'ua', 300, 300, 3, 3) = 0 THEN
         RAISE EXCEPTION 'FAILED: address not throttled after 3 failures';
     END IF;
-    IF authgate.daemon_login_throttle('Someone_' || s, '10.255.255.254', 'ua', 300, 3, 3) <> 0 THEN
+    IF authgate.daemon_login_throttle('Someone_' || s, '10.255.255.254', 'ua', 300, 300, 3, 3) <> 0 THEN
         RAISE EXCEPTION 'FAILED: another address throttled';
     END IF;
     -- the lock ends a window after the last failure
     UPDATE authgate.login_failures SET last_at = now() - interval '301 seconds'
      WHERE scope = 'user' AND key = lower(v_name);
-    IF authgate.daemon_login_throttle(v_name, NULL, 'ua', 300, 3, 1000) <> 0 THEN
+    IF authgate.daemon_login_throttle(v_name, NULL, 'ua', 300, 300, 3, 1000) <> 0 THEN
         RAISE EXCEPTION 'FAILED: lock outlived its window';
     END IF;
     IF EXISTS (SELECT 1 FROM authgate.login_failures WHERE scope = 'user' AND key = lower(v_name)) THEN

@@ -87,6 +87,7 @@ Test(config, bad_values_fail_with_one_line)
 		{"--basic-cache-ttl", "-1", "basic-cache-ttl"},
 		{"--basic-cache-ttl", "3601", "basic-cache-ttl"},
 		{"--basic-cache-size", "0", "basic-cache-size"},
+		{"--metrics-allow", "10.0.0.0/33", "metrics-allow"},
 		{"--no-such-option", "1", "unknown option"},
 	};
 	char *envp[] = {NULL};

@@ -185,9 +185,9 @@ static const struct result_case invalid_cases[] = {
 	  PARSE_INVALID },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\n\0X: v\r\n\r\n"), PARSE_INVALID },
 	{ S("GET / HTTP/1.1\r\nHost: a\r\nX: v\0w\r\n\r\n"), PARSE_INVALID },
-	{ S("GET / HTTP/1.1\r\nHost: a\r\nX: \x7f\r\n\r\n"), PARSE_INVALID },
-	{ S("GET / HTTP/1.1\r\nHost: a\r\nX: \x1b[0m\r\n\r\n"), PARSE_INVALID },
-	{ S("GET / HTTP/1.1\r\nHost: a\r\nX: \x0b\r\n\r\n"), PARSE_INVALID },
+	/* Other control characters in a value are accepted (is_value_char
+	 * in http.c says why): \x7f, ESC and \x0b are covered by
+	 * every_byte_in_header_value. */
 	/* Host: required once in HTTP/1.1, at most once in HTTP/1.0. */
 	{ S("GET / HTTP/1.1\r\n\r\n"), PARSE_INVALID },
 	{ S("GET / HTTP/1.1\r\nX-Host: a\r\n\r\n"), PARSE_INVALID },
@@ -810,7 +810,7 @@ Test(http, every_byte_in_header_value)
 		enum parse_result r = with_byte(
 			"GET / HTTP/1.1\r\nHost: a\r\nX: a", "b\r\n\r\n",
 			(unsigned char)c);
-		bool ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+		bool ok = c != '\0' && c != '\r' && c != '\n';
 
 		cr_assert_eq(r, ok ? PARSE_OK : PARSE_INVALID,
 			     "byte 0x%02x: %d", c, r);
