@@ -160,6 +160,8 @@ Test(faults, database_down_fails_closed_and_recovers)
 	cr_expect_neq(r.status, 200, "a check passed without the database");
 	cr_expect_eq(r.status, 500, "check with the database down: %ld", r.status);
 	cr_expect(!ag_body_has(&r, "X-Auth-User"), "the upstream was reached");
+	cr_expect(ag_body_has(&r, "Sign-in is temporarily unavailable"),
+		  "not the snippet's @authgate_unavailable page: %s", r.body);
 	ag_response_free(&r);
 	ag_get_html(&c, "/headers", &r);
 	cr_expect(r.status != 200 && r.status != 302,
