@@ -1627,204 +1627,11 @@ ALTER TABLE authgate.sessions ADD COLUMN dead_use_at timestamptz;
 COMMENT ON COLUMN authgate.sessions.dead_use_at IS
     'first use after the session stopped being valid (recorded in events)';
 
-CREATE OR REPLACE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds integer,
-                                                         p_touch_seconds integer)
-RETURNS TABLE (user_id bigint, username text, email text, roles text,
-               created_at timestamptz, authenticated_at timestamptz,
-               expires_at timestamptz, remember boolean,
-               fingerprint bytea, stale boolean)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    v_idle interval := make_interval(secs => p_idle_seconds);
-    v_touch interval := make_interval(secs => p_touch_seconds);
-    v record;
-    v_dead record;
-    v_found boolean;
-BEGIN
-    SELECT s.user_id AS uid, s.created_at AS s_created, s.authenticated_at AS s_auth,
-           s.last_seen AS s_seen, s.expires_at AS s_expires, s.remember AS s_remember,
-           s.fingerprint AS s_fingerprint, s.stale AS s_stale,
-           u.username AS u_name, u.email AS u_email
-      INTO v
-      FROM authgate.sessions AS s
-      JOIN authgate.users AS u ON u.id = s.user_id
-     WHERE s.token_hash = p_token_hash
-       AND s.expires_at > now()
-       AND NOT u.disabled
-       AND s.authenticated_at >= u.password_changed_at
-       AND (s.remember OR s.last_seen > now() - v_idle);
-    IF NOT FOUND THEN
-        PERFORM set_config('authgate.activity', 'on', true);
-        UPDATE authgate.sessions AS s
-           SET dead_use_at = now()
-          FROM authgate.users AS u
-         WHERE s.token_hash = p_token_hash AND u.id = s.user_id AND s.dead_use_at IS NULL
-        RETURNING s.user_id AS uid, u.username AS u_name,
-                  CASE WHEN u.disabled THEN 'user_disabled'
-                       WHEN s.authenticated_at < u.password_changed_at THEN 'password_changed'
-                       WHEN s.expires_at <= now() THEN 'lifetime'
-                       ELSE 'idle' END AS reason
-          INTO v_dead;
-        v_found := FOUND;
-        PERFORM set_config('authgate.activity', 'off', true);
-        IF v_found THEN
-            PERFORM authgate._event('session_expired', v_dead.uid, v_dead.u_name,
-                                    NULL, NULL, 'used_after=' || v_dead.reason);
-        END IF;
-        RETURN;
-    END IF;
-    -- Activity is written at most once per touch interval. The setting
-    -- tells the change-notification trigger (version 2) that this write is
-    -- the daemon's own activity record, which no cache needs to hear of.
-    IF v.s_seen < now() - v_touch THEN
-        PERFORM set_config('authgate.activity', 'on', true);
-        UPDATE authgate.sessions AS s
-           SET last_seen = now()
-         WHERE s.token_hash = p_token_hash AND s.last_seen < now() - v_touch;
-        IF FOUND THEN
-            v.s_seen := now();
-        END IF;
-        PERFORM set_config('authgate.activity', 'off', true);
-    END IF;
-    user_id := v.uid;
-    username := v.u_name;
-    email := v.u_email;
-    roles := authgate._roles(v.uid);
-    created_at := v.s_created;
-    authenticated_at := v.s_auth;
-    expires_at := CASE WHEN v.s_remember THEN v.s_expires
-                       ELSE least(v.s_expires, v.s_seen + v_idle) END;
-    remember := v.s_remember;
-    fingerprint := v.s_fingerprint;
-    stale := v.s_stale;
-    RETURN NEXT;
-END
-$fn$;
-
--- An API token that exists but is expired (kept until purge_expired) or
--- belongs to a disabled user is refused as before, and its use recorded as
--- 'api_token_refused', at most once a minute per token so that a client
--- retrying in a loop cannot flood the trail.
-CREATE OR REPLACE FUNCTION authgate.daemon_check_api_token(p_token_hash bytea)
-RETURNS TABLE (user_id bigint, username text, email text, roles text,
-               expires_at timestamptz)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    v record;
-    v_detail text;
-BEGIN
-    SELECT t.id AS t_id, t.user_id AS uid, t.expires_at AS t_expires,
-           t.last_used_at AS t_used, t.name AS t_name, u.username AS u_name,
-           u.email AS u_email, u.disabled AS u_disabled
-      INTO v
-      FROM authgate.api_tokens AS t
-      JOIN authgate.users AS u ON u.id = t.user_id
-     WHERE t.token_hash = p_token_hash;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    IF v.u_disabled OR v.t_expires <= now() THEN
-        v_detail := CASE WHEN v.u_disabled THEN 'user_disabled' ELSE 'expired' END
-                    || ' token=' || v.t_name;
-        IF NOT EXISTS (SELECT 1 FROM authgate.events AS e
-                        WHERE e.at > now() - interval '1 minute'
-                          AND e.event = 'api_token_refused'
-                          AND e.user_id = v.uid AND e.detail = v_detail) THEN
-            PERFORM authgate._event('api_token_refused', v.uid, v.u_name, NULL, NULL,
-                                    v_detail);
-        END IF;
-        RETURN;
-    END IF;
-    IF v.t_used IS NULL OR v.t_used < now() - interval '1 minute' THEN
-        PERFORM set_config('authgate.activity', 'on', true);
-        UPDATE authgate.api_tokens AS t
-           SET last_used_at = now()
-         WHERE t.id = v.t_id
-           AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
-        PERFORM set_config('authgate.activity', 'off', true);
-    END IF;
-    user_id := v.uid;
-    username := v.u_name;
-    email := v.u_email;
-    roles := authgate._roles(v.uid);
-    expires_at := v.t_expires;
-    RETURN NEXT;
-END
-$fn$;
-
-REVOKE ALL ON FUNCTION
-    authgate.purge_expired(interval),
-    authgate.daemon_purge_expired(integer)
-  FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION authgate.daemon_purge_expired(integer) TO authgate_daemon;
-GRANT EXECUTE ON FUNCTION authgate.purge_expired(interval) TO authgate_admin;
-
-INSERT INTO authgate.schema_migrations (version) VALUES (4);
-END
-$migration_4$;
-
--- Version 5: HTTP Basic on $authgate_basic locations.
---
--- The daemon verifies the password itself (daemon_user_for_login, as for
--- the login form), then calls daemon_basic_login with the hash it verified
--- against: the identity comes back only if that is still the user's hash
--- and the user is enabled, under FOR SHARE so a concurrent set_password or
--- disable_user either commits first (no row) or waits. A success clears the
--- account's failure count and is recorded as event 'basic_login' (once per
--- verification: the daemon remembers verified credentials for a short
--- while, see --basic-cache-ttl). Failures go through daemon_login_failure
--- with a 'basic_...' detail, and the throttle is the login form's.
-DO $migration_5$
-BEGIN
-IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 5) THEN
-    RETURN;
-END IF;
-
-CREATE FUNCTION authgate.daemon_basic_login(p_user_id bigint, p_password_hash text,
-                                            p_client_addr text, p_user_agent text)
-RETURNS TABLE (user_id bigint, username text, email text, roles text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    v_user authgate.users;
-BEGIN
-    SELECT u.* INTO v_user
-      FROM authgate.users AS u
-     WHERE u.id = p_user_id AND u.password_hash = p_password_hash AND NOT u.disabled
-       FOR SHARE;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    DELETE FROM authgate.login_failures AS f
-     WHERE f.scope = 'user' AND f.key = authgate._user_key(v_user.username);
-    PERFORM authgate._event('basic_login', v_user.id, v_user.username,
-                            authgate._inet(p_client_addr), authgate._ua(p_user_agent), NULL);
-    user_id := v_user.id;
-    username := v_user.username;
-    email := v_user.email;
-    roles := authgate._roles(v_user.id);
-    RETURN NEXT;
-END
-$fn$;
-REVOKE ALL ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text)
-    TO authgate_daemon;
-
-INSERT INTO authgate.schema_migrations (version) VALUES (5);
-END
-$migration_5$;
-
--- Version 6: cheaper checks when the session cache is off. The roles come
--- from a subquery of the check's own statement instead of a call to
--- _roles(): a LANGUAGE sql function with a SET clause is never inlined,
--- and PostgreSQL parses and plans its body on every call, which cost more
--- than the rest of the check. The statement in PL/pgSQL is planned once
--- per connection. Same signatures and results as version 4.
-DO $migration_6$
-BEGIN
-IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 6) THEN
-    RETURN;
-END IF;
-
+-- The roles come from a subquery of the check's own statement instead of a
+-- call to _roles(): a LANGUAGE sql function with a SET clause is never
+-- inlined, and PostgreSQL parses and plans its body on every call, which
+-- cost more than the rest of the check. The statement in PL/pgSQL is
+-- planned once per connection.
 CREATE OR REPLACE FUNCTION authgate.daemon_check_session(p_token_hash bytea, p_idle_seconds integer,
                                                          p_touch_seconds integer)
 RETURNS TABLE (user_id bigint, username text, email text, roles text,
@@ -1954,9 +1761,67 @@ BEGIN
 END
 $fn$;
 
-INSERT INTO authgate.schema_migrations (version) VALUES (6);
+REVOKE ALL ON FUNCTION
+    authgate.purge_expired(interval),
+    authgate.daemon_purge_expired(integer)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_purge_expired(integer) TO authgate_daemon;
+GRANT EXECUTE ON FUNCTION authgate.purge_expired(interval) TO authgate_admin;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (4);
 END
-$migration_6$;
+$migration_4$;
+
+-- Version 5: HTTP Basic on $authgate_basic locations.
+--
+-- The daemon verifies the password itself (daemon_user_for_login, as for
+-- the login form), then calls daemon_basic_login with the hash it verified
+-- against: the identity comes back only if that is still the user's hash
+-- and the user is enabled, under FOR SHARE so a concurrent set_password or
+-- disable_user either commits first (no row) or waits. A success clears the
+-- account's failure count and is recorded as event 'basic_login' (once per
+-- verification: the daemon remembers verified credentials for a short
+-- while, see --basic-cache-ttl). Failures go through daemon_login_failure
+-- with a 'basic_...' detail, and the throttle is the login form's.
+DO $migration_5$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 5) THEN
+    RETURN;
+END IF;
+
+CREATE FUNCTION authgate.daemon_basic_login(p_user_id bigint, p_password_hash text,
+                                            p_client_addr text, p_user_agent text)
+RETURNS TABLE (user_id bigint, username text, email text, roles text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_user authgate.users;
+BEGIN
+    SELECT u.* INTO v_user
+      FROM authgate.users AS u
+     WHERE u.id = p_user_id AND u.password_hash = p_password_hash AND NOT u.disabled
+       FOR SHARE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    DELETE FROM authgate.login_failures AS f
+     WHERE f.scope = 'user' AND f.key = authgate._user_key(v_user.username);
+    PERFORM authgate._event('basic_login', v_user.id, v_user.username,
+                            authgate._inet(p_client_addr), authgate._ua(p_user_agent), NULL);
+    user_id := v_user.id;
+    username := v_user.username;
+    email := v_user.email;
+    roles := authgate._roles(v_user.id);
+    RETURN NEXT;
+END
+$fn$;
+REVOKE ALL ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_basic_login(bigint, text, text, text)
+    TO authgate_daemon;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (5);
+END
+$migration_5$;
+
 
 -- Append later versions here, each as its own guarded DO block, like
 -- version 2 above.

@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 5
 #define DB_SECRET_LEN 32
 
 enum db_result {
