@@ -1823,6 +1823,124 @@ END
 $migration_5$;
 
 
+-- Version 6: checks in batches. A daemon thread with several checks to
+-- ask about at once (its cache off, or missing them) sends them in one
+-- statement: the session token hashes concatenated (32 bytes each) and,
+-- per check, its touch interval. Each valid session comes back as a row
+-- numbered by its place in the batch, with the columns and rules of
+-- daemon_check_session; an invalid one gets no row, and its first use
+-- after it stopped being valid is recorded as there. One round trip and
+-- one plan for the batch instead of one per check.
+--
+-- Activity and dead-use writes lock their rows with SKIP LOCKED: two
+-- batches holding the same sessions in another order never deadlock, and
+-- a row another transaction is writing just now is left to that one (its
+-- touch or record stands for this check's too).
+DO $migration_6$
+BEGIN
+IF EXISTS (SELECT 1 FROM authgate.schema_migrations WHERE version = 6) THEN
+    RETURN;
+END IF;
+
+CREATE FUNCTION authgate.daemon_check_sessions(p_token_hashes bytea, p_idle_seconds integer,
+                                               p_touch_seconds integer[])
+RETURNS TABLE (ord integer, user_id bigint, username text, email text, roles text,
+               created_at timestamptz, authenticated_at timestamptz,
+               expires_at timestamptz, remember boolean,
+               fingerprint bytea, stale boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_idle interval := make_interval(secs => p_idle_seconds);
+    v_count integer := length(p_token_hashes) / 32;
+    v_hashes bytea[];
+    v_valid integer;
+    v_dead record;
+BEGIN
+    IF length(p_token_hashes) % 32 <> 0 OR v_count > 1024
+       OR coalesce(array_length(p_touch_seconds, 1), 0) <> v_count THEN
+        RAISE EXCEPTION 'daemon_check_sessions: % bytes of hashes, % touch intervals',
+            length(p_token_hashes), coalesce(array_length(p_touch_seconds, 1), 0)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- An array (estimated small) rather than a series (estimated at 1000
+    -- rows) keeps every statement below on the token_hash index.
+    v_hashes := ARRAY(SELECT substring(p_token_hashes FROM (i - 1) * 32 + 1 FOR 32)
+                        FROM generate_series(1, v_count) AS i);
+    -- The activity writes and the answer in one statement: the answer's
+    -- last_seen is the one just written, where one was.
+    PERFORM set_config('authgate.activity', 'on', true);
+    RETURN QUERY
+    WITH touched AS (
+        UPDATE authgate.sessions AS s
+           SET last_seen = now()
+         WHERE s.token_hash = ANY (ARRAY(
+            SELECT t.token_hash
+              FROM unnest(v_hashes, p_touch_seconds) AS q(h, touch)
+              JOIN authgate.sessions AS t ON t.token_hash = q.h
+              JOIN authgate.users AS u ON u.id = t.user_id
+             WHERE t.expires_at > now()
+               AND NOT u.disabled
+               AND t.authenticated_at >= u.password_changed_at
+               AND (t.remember OR t.last_seen > now() - v_idle)
+               AND t.last_seen < now() - make_interval(secs => q.touch)
+               FOR UPDATE OF t SKIP LOCKED))
+        RETURNING s.token_hash, s.last_seen)
+    SELECT q.i::integer, s.user_id, u.username, u.email,
+           (SELECT coalesce(string_agg(r.role, ',' ORDER BY r.role COLLATE "C"), '')
+              FROM authgate.user_roles AS r WHERE r.user_id = s.user_id),
+           s.created_at, s.authenticated_at,
+           CASE WHEN s.remember THEN s.expires_at
+                ELSE least(s.expires_at, coalesce(w.last_seen, s.last_seen) + v_idle) END,
+           s.remember, s.fingerprint, s.stale
+      FROM unnest(v_hashes) WITH ORDINALITY AS q(h, i)
+      JOIN authgate.sessions AS s ON s.token_hash = q.h
+      JOIN authgate.users AS u ON u.id = s.user_id
+      LEFT JOIN touched AS w ON w.token_hash = s.token_hash
+     WHERE s.expires_at > now()
+       AND NOT u.disabled
+       AND s.authenticated_at >= u.password_changed_at
+       AND (s.remember OR s.last_seen > now() - v_idle);
+    GET DIAGNOSTICS v_valid = ROW_COUNT;
+    -- Only a batch with an invalid session (unknown, or dead) looks for
+    -- dead ones to record.
+    IF v_valid < v_count THEN
+        FOR v_dead IN
+            UPDATE authgate.sessions AS s
+               SET dead_use_at = now()
+              FROM authgate.users AS u
+             WHERE u.id = s.user_id
+               AND s.token_hash = ANY (ARRAY(
+                  SELECT t.token_hash
+                    FROM authgate.sessions AS t
+                    JOIN authgate.users AS du ON du.id = t.user_id
+                   WHERE t.token_hash = ANY (v_hashes)
+                     AND t.dead_use_at IS NULL
+                     AND NOT (t.expires_at > now()
+                              AND NOT du.disabled
+                              AND t.authenticated_at >= du.password_changed_at
+                              AND (t.remember OR t.last_seen > now() - v_idle))
+                     FOR UPDATE OF t SKIP LOCKED))
+            RETURNING s.user_id AS uid, u.username AS u_name,
+                      CASE WHEN u.disabled THEN 'user_disabled'
+                           WHEN s.authenticated_at < u.password_changed_at THEN 'password_changed'
+                           WHEN s.expires_at <= now() THEN 'lifetime'
+                           ELSE 'idle' END AS reason
+        LOOP
+            PERFORM authgate._event('session_expired', v_dead.uid, v_dead.u_name,
+                                    NULL, NULL, 'used_after=' || v_dead.reason);
+        END LOOP;
+    END IF;
+    PERFORM set_config('authgate.activity', 'off', true);
+END
+$fn$;
+REVOKE ALL ON FUNCTION authgate.daemon_check_sessions(bytea, integer, integer[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION authgate.daemon_check_sessions(bytea, integer, integer[])
+    TO authgate_daemon;
+
+INSERT INTO authgate.schema_migrations (version) VALUES (6);
+END
+$migration_6$;
+
 -- Append later versions here, each as its own guarded DO block, like
 -- version 2 above.
 

@@ -93,6 +93,8 @@ static int decide(const struct request *req, struct handler_ctx *ctx,
 		auth = handler_identify(req, ctx, !str_eq(req->passive, "on"), id);
 	else if (ctx->defer)
 		return basic_resp->status;
+	if (handler_waiting(ctx))
+		return 503;
 	switch (auth) {
 	case AUTH_ERROR:
 		/* Fail closed: nginx turns this into a 500, never a pass. */
@@ -121,16 +123,23 @@ static uint64_t monotonic_ns(void)
 }
 
 /* decide(), counted by outcome and timed for /auth/metrics; a check
- * deferred to the hashing threads is counted when it is made there. */
+ * deferred to the hashing threads is counted when it is made there, one
+ * waiting for its session lookup when it is run again (timed from its
+ * first run). */
 static int check_status(const struct request *req, struct handler_ctx *ctx,
 			struct response *basic_resp, struct identity *id,
 			bool *stale)
 {
 	uint64_t start = monotonic_ns();
-	int status = decide(req, ctx, basic_resp, id, stale);
+	int status;
 	enum metric_check outcome;
 
-	if (ctx->defer)
+	if (ctx->lookup != NULL && ctx->lookup->done)
+		start = ctx->lookup->started_ns;
+	else if (ctx->lookup != NULL)
+		ctx->lookup->started_ns = start;
+	status = decide(req, ctx, basic_resp, id, stale);
+	if (ctx->defer || handler_waiting(ctx))
 		return status;
 	outcome =
 		status == 200   ? CHECK_ALLOWED
@@ -165,7 +174,7 @@ void handle_check(const struct request *req, struct response *resp,
 	bool stale;
 
 	resp->status = check_status(req, ctx, resp, &id, &stale);
-	if (ctx->defer)
+	if (ctx->defer || handler_waiting(ctx))
 		return;
 	if (stale)
 		response_header(resp, "X-Authgate-Reason", "stale", 5);
@@ -289,6 +298,7 @@ void handle_authorize(const struct request *req, struct response *resp,
 		"Variable-AUTH_EMAIL", "Variable-AUTH_ROLES"};
 	struct identity id;
 	bool stale;
+	int status;
 
 	/* mod_authnz_fcgi's check_user_id mode (AuthnzFcgiCheckAuthnProvider
 	 * with UserExpr) is the one where the server takes the user from this
@@ -306,7 +316,10 @@ void handle_authorize(const struct request *req, struct response *resp,
 				   "the authorizer is misconfigured");
 		return;
 	}
-	switch (check_status(req, ctx, NULL, &id, &stale)) {
+	status = check_status(req, ctx, NULL, &id, &stale);
+	if (handler_waiting(ctx))
+		return;
+	switch (status) {
 	case 200:
 		resp->status = 200;
 		identity_headers(resp, &id, names);

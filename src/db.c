@@ -18,6 +18,7 @@ enum statement {
 	ST_PING,
 	ST_SECRET,
 	ST_CHECK_SESSION,
+	ST_CHECK_SESSIONS,
 	ST_CHECK_TOKEN,
 	ST_USER_FOR_LOGIN,
 	ST_LOGIN_SUCCESS,
@@ -49,6 +50,8 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_SECRET] = "SELECT authgate.daemon_secret()",
 	[ST_CHECK_SESSION] = "SELECT " IDENTITY_COLUMNS
 			     " FROM authgate.daemon_check_session($1, $2, $3)",
+	[ST_CHECK_SESSIONS] = "SELECT " IDENTITY_COLUMNS ", ord FROM "
+			      "authgate.daemon_check_sessions($1, $2, $3)",
 	[ST_CHECK_TOKEN] =
 		"SELECT user_id, username, coalesce(email, ''), roles, 0, 0, "
 		"coalesce(extract(epoch from expires_at)::bigint, 0), false, "
@@ -78,7 +81,8 @@ static const char *const statement_sql[ST_COUNT] = {
 };
 
 static const char *const statement_name[ST_COUNT] = {
-	"version", "ping", "secret", "check_session", "check_token",
+	"version", "ping", "secret", "check_session", "check_sessions",
+	"check_token",
 	"user_for_login", "login_success", "login_failure", "rehash", "logout",
 	"purge", "throttle", "reauthenticate", "mismatch", "change_password",
 	"register_check", "register", "basic_login",
@@ -362,21 +366,27 @@ static void copy_text(char *out, size_t cap, const char *in)
 	snprintf(out, cap, "%s", in);
 }
 
-static void read_identity(PGresult *res, struct identity *out)
+/* The IDENTITY_COLUMNS of result row `row`. */
+static void read_identity_row(PGresult *res, int row, struct identity *out)
 {
-	out->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	copy_text(out->username, sizeof(out->username), PQgetvalue(res, 0, 1));
-	copy_text(out->email, sizeof(out->email), PQgetvalue(res, 0, 2));
-	copy_text(out->roles, sizeof(out->roles), PQgetvalue(res, 0, 3));
-	out->created_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-	out->authenticated_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-	out->expires_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-	out->remember = PQgetvalue(res, 0, 7)[0] == 't';
-	out->has_fingerprint = !PQgetisnull(res, 0, 8) &&
-			       decode_hex_bytea(PQgetvalue(res, 0, 8),
+	out->user_id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+	copy_text(out->username, sizeof(out->username), PQgetvalue(res, row, 1));
+	copy_text(out->email, sizeof(out->email), PQgetvalue(res, row, 2));
+	copy_text(out->roles, sizeof(out->roles), PQgetvalue(res, row, 3));
+	out->created_at = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+	out->authenticated_at = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+	out->expires_at = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+	out->remember = PQgetvalue(res, row, 7)[0] == 't';
+	out->has_fingerprint = !PQgetisnull(res, row, 8) &&
+			       decode_hex_bytea(PQgetvalue(res, row, 8),
 						out->fingerprint,
 						sizeof(out->fingerprint));
-	out->stale = PQgetvalue(res, 0, 9)[0] == 't';
+	out->stale = PQgetvalue(res, row, 9)[0] == 't';
+}
+
+static void read_identity(PGresult *res, struct identity *out)
+{
+	read_identity_row(res, 0, out);
 }
 
 enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
@@ -397,6 +407,63 @@ enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
 		read_identity(res, out);
 	PQclear(res);
 	return r;
+}
+
+void db_check_sessions(struct db *db, struct db_session_check *const *checks,
+		       size_t n, long idle_seconds)
+{
+	uint8_t hashes[DB_CHECK_BATCH_MAX * 32];
+	/* "{N,N,...}": each interval fits in 20 digits and a comma. */
+	char idle[24], touch[DB_CHECK_BATCH_MAX * 22 + 3];
+	const char *values[3] = {(const char *)hashes, idle, touch};
+	int lengths[3] = {0, 0, 0};
+	const int formats[3] = {1, 0, 0};
+	size_t touch_len = 0;
+	PGresult *res;
+	enum db_result r = DB_ERROR;
+
+	if (n == 0 || n > DB_CHECK_BATCH_MAX)
+		goto out;
+	/* Alone, a check is cheaper through the single-session function,
+	 * which has no batch to unpack. */
+	if (n == 1) {
+		checks[0]->result = db_check_session(db, checks[0]->token_hash,
+						     idle_seconds,
+						     checks[0]->touch_seconds,
+						     &checks[0]->id);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(hashes + 32 * i, checks[i]->token_hash, 32);
+		touch_len += (size_t)snprintf(touch + touch_len,
+					      sizeof(touch) - touch_len, "%c%ld",
+					      i == 0 ? '{' : ',',
+					      checks[i]->touch_seconds);
+		checks[i]->result = DB_NOT_FOUND;
+	}
+	snprintf(touch + touch_len, sizeof(touch) - touch_len, "}");
+	lengths[0] = (int)(32 * n);
+	snprintf(idle, sizeof(idle), "%ld", idle_seconds);
+	r = run(db, ST_CHECK_SESSIONS, 3, values, lengths, formats, &res);
+	if (r == DB_NOT_FOUND) {
+		r = DB_OK;
+		goto out;
+	}
+	for (int row = 0; r == DB_OK && row < PQntuples(res); row++) {
+		long ord = strtol(PQgetvalue(res, row, 10), NULL, 10);
+
+		if (ord < 1 || (size_t)ord > n) {
+			r = DB_ERROR;
+			break;
+		}
+		read_identity_row(res, row, &checks[ord - 1]->id);
+		checks[ord - 1]->result = DB_OK;
+	}
+	PQclear(res);
+out:
+	if (r == DB_ERROR)
+		for (size_t i = 0; i < n; i++)
+			checks[i]->result = DB_ERROR;
 }
 
 enum db_result db_check_api_token(struct db *db, const uint8_t token_hash[32],

@@ -14,7 +14,7 @@
 #include "identity.h"
 
 /* The schema version (sql/install.sql) this binary needs at least. */
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 #define DB_SECRET_LEN 32
 
 enum db_result {
@@ -67,6 +67,26 @@ enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN]) AG_MUST_CHEC
 enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],
 				long idle_seconds, long touch_seconds,
 				struct identity *out) AG_MUST_CHECK;
+
+/* One check of a batch: the caller fills `token_hash` and
+ * `touch_seconds`; db_check_sessions() sets `result` and, on DB_OK, `id`. */
+struct db_session_check {
+	uint8_t token_hash[32];
+	long touch_seconds;
+	enum db_result result;
+	struct identity id;
+};
+
+/* The most checks one db_check_sessions() call takes. */
+#define DB_CHECK_BATCH_MAX 64
+
+/*
+ * db_check_session() for `n` (1..DB_CHECK_BATCH_MAX) sessions in one
+ * statement and one round trip. Each check gets its own result: DB_OK,
+ * DB_NOT_FOUND, or DB_ERROR for all when the statement failed.
+ */
+void db_check_sessions(struct db *db, struct db_session_check *const *checks,
+		       size_t n, long idle_seconds);
 
 enum db_result db_check_api_token(struct db *db, const uint8_t token_hash[32],
 				  struct identity *out) AG_MUST_CHECK;

@@ -186,6 +186,11 @@ static enum auth_result identify_hash(struct handler_ctx *ctx,
 {
 	int64_t now = (int64_t)time(NULL);
 	uint64_t epoch = 0;
+	/* A passive check asks for a touch interval no session reaches, so
+	 * it records no activity. */
+	long touch_seconds = touch ? ctx->cfg->touch_interval
+				   : ctx->cfg->session_idle + 1;
+	struct session_lookup *lookup = token ? NULL : ctx->lookup;
 	enum db_result r;
 
 	if (ctx->cache != NULL) {
@@ -193,15 +198,28 @@ static enum auth_result identify_hash(struct handler_ctx *ctx,
 			return AUTH_OK;
 		epoch = cache_epoch(ctx->cache);
 	}
-	if (token)
+	if (lookup != NULL && !lookup->done) {
+		lookup->wanted = true;
+		lookup->cache_epoch = epoch;
+		memcpy(lookup->check.token_hash, hash, SHA256_LEN);
+		lookup->check.touch_seconds = touch_seconds;
+		return AUTH_ERROR; /* no answer yet: handler_waiting() */
+	}
+	if (lookup != NULL &&
+	    memcmp(lookup->check.token_hash, hash, SHA256_LEN) == 0 &&
+	    lookup->check.touch_seconds == touch_seconds) {
+		/* The epoch from before the question: an invalidation that
+		 * came while it was asked keeps the answer out of the cache. */
+		epoch = lookup->cache_epoch;
+		r = lookup->check.result;
+		if (r == DB_OK)
+			*out = lookup->check.id;
+	} else if (token) {
 		r = db_check_api_token(ctx->db, hash, out);
-	else
-		/* A passive check asks for a touch interval no session
-		 * reaches, so it records no activity. */
+	} else {
 		r = db_check_session(ctx->db, hash, ctx->cfg->session_idle,
-				     touch ? ctx->cfg->touch_interval
-					   : ctx->cfg->session_idle + 1,
-				     out);
+				     touch_seconds, out);
+	}
 	if (r == DB_ERROR)
 		return AUTH_ERROR;
 	if (r == DB_NOT_FOUND)

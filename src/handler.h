@@ -13,6 +13,20 @@
 
 #define BASIC_KEY_LEN 32
 
+/*
+ * A session lookup the server makes for a handler, batched with other
+ * requests' (see handler_ctx.lookup). The handler's first run fills the
+ * question and sets `wanted`; the server fills `check.result` and
+ * `check.id`, sets `done` and runs the handler again from scratch.
+ */
+struct session_lookup {
+	bool wanted;
+	bool done;
+	uint64_t cache_epoch; /* the cache's epoch before the question */
+	uint64_t started_ns;  /* CLOCK_MONOTONIC when the first run began */
+	struct db_session_check check;
+};
+
 /* Borrowed by a handler for one call; `db` belongs to the calling thread. */
 struct handler_ctx {
 	const struct config *cfg;
@@ -32,7 +46,21 @@ struct handler_ctx {
 	 * hashing thread is busy.
 	 */
 	bool defer;
+	/*
+	 * Non-NULL where the server batches session lookups (checks on the
+	 * request threads): a session that is not in the cache is asked for
+	 * through it instead of ctx->db, and the handler returns at once
+	 * (handler_waiting()) to be run again with the answer.
+	 */
+	struct session_lookup *lookup;
 };
+
+/* True when the handler must return at once: it asked for a session
+ * lookup that the server has not made yet. */
+static inline bool handler_waiting(const struct handler_ctx *ctx)
+{
+	return ctx->lookup != NULL && ctx->lookup->wanted && !ctx->lookup->done;
+}
 
 typedef void handler_fn(const struct request *req, struct response *resp,
 			struct handler_ctx *ctx);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "hashing.h"
 #include "log.h"
 #include "pages.h"
 #include "password.h"
@@ -268,7 +269,10 @@ int main(int argc, char **argv)
 	listen_fd = server_listen(&cfg, err, sizeof(err));
 	if (listen_fd < 0)
 		return fail(err);
+	if (hashing_start(cfg.hash_threads, err, sizeof(err)) != 0)
+		return fail(err);
 	status = server_run(&cfg, csrf_key, listen_fd) == 0 ? 0 : 1;
+	hashing_stop();
 	close(listen_fd);
 	if (strncmp(cfg.listen, "unix:", 5) == 0)
 		unlink(cfg.listen + 5);

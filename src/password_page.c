@@ -6,7 +6,7 @@
 #include "handler.h"
 #include "log.h"
 #include "pages.h"
-#include "password.h"
+#include "hashing.h"
 #include "validate.h"
 
 #define PASSWORD_BODY_MAX (16 * 1024) /* matches client_max_body_size */
@@ -152,7 +152,7 @@ static void change(const struct request *req, struct response *resp,
 		return;
 	}
 	verdict = user.user_id == id->user_id
-			  ? password_verify(user.password_hash, f->old, f->old_len)
+			  ? hashing_verify(user.password_hash, f->old, f->old_len)
 			  : PASSWORD_MISMATCH;
 	if (verdict != PASSWORD_MATCH && verdict != PASSWORD_MATCH_REHASH) {
 		if (db_login_failure(ctx->db, id->username, "password_change",
@@ -168,7 +168,7 @@ static void change(const struct request *req, struct response *resp,
 			      "Your current password is wrong.");
 		return;
 	}
-	if (password_hash(f->new1, f->new1_len, fresh, sizeof(fresh)) != 0) {
+	if (hashing_hash(f->new1, f->new1_len, fresh, sizeof(fresh)) != 0) {
 		unavailable(resp);
 		return;
 	}

@@ -6,7 +6,7 @@
 #include "handler.h"
 #include "log.h"
 #include "pages.h"
-#include "password.h"
+#include "hashing.h"
 #include "redirect.h"
 #include "validate.h"
 
@@ -196,7 +196,7 @@ static void create(const struct request *req, struct response *resp,
 		refused(req, resp, ctx, f, outcome);
 		return;
 	}
-	if (password_hash(f->password, f->password_len, hash, sizeof(hash)) != 0 ||
+	if (hashing_hash(f->password, f->password_len, hash, sizeof(hash)) != 0 ||
 	    db_register(ctx->db, f->username, f->email, hash, pending,
 			client.addr, client.agent, &user_id, outcome) != DB_OK) {
 		unavailable(resp);

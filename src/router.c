@@ -14,20 +14,23 @@ static const struct {
 	handler_fn *get;
 	handler_fn *post;
 	bool slow_post;
+	bool batch_get; /* `get` can wait for a batched session lookup */
 } routes[] = {
 	/* auth_request subrequests and error_page redirects keep the
 	 * client's method, so these two answer any. */
-	{"check", M_ANY, handle_check, NULL, false},
-	{"unauthorized", M_ANY, handle_unauthorized, NULL, false},
-	{"login", M_GET | M_POST, handle_login_form, handle_login_post, true},
-	{"logout", M_GET | M_POST, handle_logout_form, handle_logout_post, false},
+	{"check", M_ANY, handle_check, NULL, false, true},
+	{"unauthorized", M_ANY, handle_unauthorized, NULL, false, false},
+	{"login", M_GET | M_POST, handle_login_form, handle_login_post, true,
+	 false},
+	{"logout", M_GET | M_POST, handle_logout_form, handle_logout_post,
+	 false, false},
 	{"password", M_GET | M_POST, handle_password_form, handle_password_post,
-	 true},
+	 true, false},
 	{"register", M_GET | M_POST, handle_register_form, handle_register_post,
-	 true},
-	{"whoami", M_GET, handle_whoami, NULL, false},
-	{"healthz", M_GET, handle_healthz, NULL, false},
-	{"metrics", M_GET, handle_metrics, NULL, false},
+	 true, false},
+	{"whoami", M_GET, handle_whoami, NULL, false, false},
+	{"healthz", M_GET, handle_healthz, NULL, false, false},
+	{"metrics", M_GET, handle_metrics, NULL, false, false},
 };
 
 static void handle_not_found(const struct request *req, struct response *resp,
@@ -64,21 +67,22 @@ static void handle_get_or_post(const struct request *req,
 struct route router_find(const struct request *req)
 {
 	if (req->authorizer)
-		return (struct route){handle_authorize, false};
+		return (struct route){handle_authorize, false, true};
 	for (size_t i = 0; i < AG_ARRAY_LEN(routes); i++) {
 		if (!str_eq(req->endpoint, routes[i].endpoint))
 			continue;
-		if (routes[i].methods & M_ANY)
-			return (struct route){routes[i].get, false};
-		if ((routes[i].methods & M_GET) &&
-		    (str_eq(req->method, "GET") || str_eq(req->method, "HEAD")))
-			return (struct route){routes[i].get, false};
+		if ((routes[i].methods & M_ANY) ||
+		    ((routes[i].methods & M_GET) &&
+		     (str_eq(req->method, "GET") || str_eq(req->method, "HEAD"))))
+			return (struct route){routes[i].get, false,
+					      routes[i].batch_get};
 		if ((routes[i].methods & M_POST) && str_eq(req->method, "POST"))
-			return (struct route){routes[i].post, routes[i].slow_post};
+			return (struct route){routes[i].post, routes[i].slow_post,
+					      false};
 		return (struct route){routes[i].methods & M_POST
 					      ? handle_get_or_post
 					      : handle_get_only,
-				      false};
+				      false, false};
 	}
-	return (struct route){handle_not_found, false};
+	return (struct route){handle_not_found, false, false};
 }

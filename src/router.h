@@ -11,6 +11,9 @@ struct route {
 	/* Slow handlers (password hashing) run on the hashing threads so
 	 * they never hold up the checks. */
 	bool slow;
+	/* The handler can wait for a session lookup that the request thread
+	 * batches with other requests' (handler_ctx.lookup). */
+	bool batch_lookups;
 };
 
 /*

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 #include "crypto.h"
 #include "fcgi.h"
 #include "handler.h"
+#include "hashing.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -36,7 +36,6 @@
 #define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
 #define EPOLL_BATCH 64
 #define PURGE_INTERVAL_SECONDS 600   /* how often expired rows are deleted */
-#define HASHER_NICE 5                /* hashing threads' lower priority */
 
 struct worker;
 
@@ -64,6 +63,9 @@ struct conn {
 	bool watching_out; /* EPOLLOUT is registered */
 	bool abandoned;   /* the client left while its login was queued */
 	bool deferred;    /* a check that must hash (ctx.defer), not a login */
+	/* A check waiting for the worker's next batch of session lookups
+	 * (on w->waiting), and its question and answer. */
+	struct session_lookup lookup;
 	struct conn *next_in_queue;
 	struct conn *prev, *next; /* the worker's list of connections */
 };
@@ -77,10 +79,14 @@ struct worker {
 	struct conn *done; /* back from the hashers, to be written */
 	struct conn *conns;
 	size_t busy;       /* connections with a request in progress */
+	/* Checks waiting for their session lookup, linked by next_in_queue;
+	 * asked for after each round of events. */
+	struct conn *waiting;
 };
 
 struct hasher {
 	pthread_t thread;
+	long index; /* its channel to the hashing process */
 	struct db *db;
 };
 
@@ -223,6 +229,7 @@ static void reset_request(struct conn *c)
 	response_init(&c->resp);
 	c->handler = NULL;
 	c->deferred = false;
+	memset(&c->lookup, 0, sizeof(c->lookup));
 }
 
 static void close_conn(struct worker *w, struct conn *c)
@@ -438,6 +445,25 @@ static void defer_to_hasher(struct worker *w, struct conn *c,
 	complete_request(w, c);
 }
 
+/*
+ * Where a request goes after its handler ran on a request thread: to a
+ * hashing thread (ctx.defer), to the worker's batch of session lookups
+ * (handler_waiting()), or back to the client.
+ */
+static void handler_returned(struct worker *w, struct conn *c,
+			     handler_fn *handler, const struct handler_ctx *ctx)
+{
+	if (ctx->defer) {
+		defer_to_hasher(w, c, handler);
+	} else if (handler_waiting(ctx)) {
+		c->handler = handler;
+		c->next_in_queue = w->waiting;
+		w->waiting = c;
+	} else {
+		complete_request(w, c);
+	}
+}
+
 /* What a handler gets on this thread. */
 static struct handler_ctx thread_ctx(struct db *db, bool on_hasher)
 {
@@ -471,11 +497,10 @@ static void dispatch(struct worker *w, struct conn *c)
 		hand_to_hasher(w, c);
 		return;
 	}
+	if (route.batch_lookups)
+		ctx.lookup = &c->lookup;
 	route.handler(&c->req, &c->resp, &ctx);
-	if (ctx.defer)
-		defer_to_hasher(w, c, route.handler);
-	else
-		complete_request(w, c);
+	handler_returned(w, c, route.handler, &ctx);
 }
 
 /* Answers a management record (request id 0). */
@@ -646,12 +671,11 @@ static bool process_http(struct worker *w, struct conn *c)
 	if (!str_eq(c->req.endpoint, "check"))
 		handler_json_error(&c->resp, 404, "not_found",
 				   "only the check endpoint speaks HTTP");
-	else
+	else {
+		ctx.lookup = &c->lookup;
 		handle_check(&c->req, &c->resp, &ctx);
-	if (ctx.defer)
-		defer_to_hasher(w, c, handle_check);
-	else
-		complete_request(w, c);
+	}
+	handler_returned(w, c, handle_check, &ctx);
 	return false;
 }
 
@@ -794,6 +818,39 @@ static void collect_done(struct worker *w)
 	}
 }
 
+/*
+ * Asks the database about every waiting check's session, up to
+ * DB_CHECK_BATCH_MAX in one statement, and runs each check again with its
+ * answer. Checks that their answers let go on to a next request on the
+ * same connection may wait again: they are in the next batch.
+ */
+static void run_lookups(struct worker *w)
+{
+	while (w->waiting != NULL) {
+		struct conn *batch[DB_CHECK_BATCH_MAX];
+		struct db_session_check *checks[DB_CHECK_BATCH_MAX];
+		size_t n = 0;
+
+		for (; w->waiting != NULL && n < DB_CHECK_BATCH_MAX; n++) {
+			batch[n] = w->waiting;
+			w->waiting = batch[n]->next_in_queue;
+			checks[n] = &batch[n]->lookup.check;
+		}
+		db_check_sessions(w->db, checks, n, srv.cfg->session_idle);
+		for (size_t i = 0; i < n; i++) {
+			struct conn *c = batch[i];
+			struct handler_ctx ctx = thread_ctx(w->db, false);
+
+			c->lookup.done = true;
+			ctx.lookup = &c->lookup;
+			response_free(&c->resp);
+			response_init(&c->resp);
+			c->handler(&c->req, &c->resp, &ctx);
+			handler_returned(w, c, c->handler, &ctx);
+		}
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -854,6 +911,7 @@ static void *worker_main(void *arg)
 				close_conn(w, tag);
 			}
 		}
+		run_lookups(w);
 	}
 	while (w->conns)
 		close_conn(w, w->conns);
@@ -887,10 +945,10 @@ static void *hasher_main(void *arg)
 	uint64_t one = 1;
 
 	/* Jobs still queued at shutdown are finished: the drain waits on
-	 * them. Logins yield to the checks when both want the cores. */
+	 * them. The password work itself runs in the hashing process, which
+	 * yields the cores to the checks. */
 	metrics_gauge_add(GAUGE_HASHERS, 1);
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), HASHER_NICE) != 0)
-		log_system_error("setpriority");
+	hashing_use_channel(h->index);
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
@@ -1048,6 +1106,7 @@ int server_run(const struct config *cfg, const uint8_t *csrf_key, int listen_fd)
 	for (; started_hashers < srv.nhashers; started_hashers++) {
 		struct hasher *h = &srv.hashers[started_hashers];
 
+		h->index = started_hashers;
 		h->db = db_new(cfg->db, cfg->db_password, cfg->db_timeout);
 		if (h->db == NULL ||
 		    pthread_create(&h->thread, NULL, hasher_main, h) != 0) {

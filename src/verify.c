@@ -4,7 +4,7 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "password.h"
+#include "hashing.h"
 
 static void record_failure(const struct request *req, struct handler_ctx *ctx,
 			   const struct verify_attempt *a, const char *reason)
@@ -28,7 +28,7 @@ static void upgrade_hash(const struct request *req, struct handler_ctx *ctx,
 {
 	char fresh[PASSWORD_HASH_MAX];
 
-	if (password_hash(a->password, a->password_len, fresh, sizeof(fresh)) != 0 ||
+	if (hashing_hash(a->password, a->password_len, fresh, sizeof(fresh)) != 0 ||
 	    db_rehash(ctx->db, user->user_id, user->password_hash, fresh) != DB_OK) {
 		log_event(LOG_WARN, req->id, "password_rehash_failed", "user",
 			  a->username, NULL);
@@ -71,11 +71,11 @@ enum verify_result verify_password(const struct request *req,
 		return VERIFY_ERROR;
 	/* Unknown users pay the same argon2 work as a wrong password. */
 	if (found == DB_NOT_FOUND) {
-		password_burn(a->password, a->password_len);
+		hashing_burn(a->password, a->password_len);
 		record_failure(req, ctx, a, "unknown_user");
 		return VERIFY_FAILED;
 	}
-	verdict = password_verify(user->password_hash, a->password,
+	verdict = hashing_verify(user->password_hash, a->password,
 				  a->password_len);
 	if (verdict == PASSWORD_ERROR)
 		log_event(LOG_ERROR, req->id, "unknown_hash_format", "user",

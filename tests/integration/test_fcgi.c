@@ -175,17 +175,26 @@ static bool read_until_closed(int fd, char *out, size_t cap)
 }
 
 /* One HTTP/1.1 check on the daemon's socket; the answer's head. */
-static void http_check(int fd, const char *cookie, char *out, size_t cap)
+/* Sends a check as nginx's proxy module does; `passive`: on a
+ * $authgate_passive location. */
+static void http_check_send(int fd, const char *cookie, bool passive)
 {
 	char *request = ag_strf("GET /auth/check HTTP/1.1\r\nHost: authgate\r\n"
-				"X-Authgate-Endpoint: check\r\n"
+				"X-Authgate-Endpoint: check\r\n%s"
 				"X-Original-URI: /private\r\n%s%s%s\r\n",
+				passive ? "X-Authgate-Passive: on\r\n" : "",
 				cookie ? "Cookie: " : "", cookie ? cookie : "",
 				cookie ? "\r\n" : "");
-	size_t n = 0;
 
 	ag_send_bytes(fd, request, strlen(request));
 	free(request);
+}
+
+/* Reads the head of a check's answer into `out`. */
+static void http_check_read(int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+
 	/* The checks answer with no body: the head ends the answer. */
 	while (n + 1 < cap) {
 		ssize_t got = recv(fd, out + n, 1, 0);
@@ -197,6 +206,12 @@ static void http_check(int fd, const char *cookie, char *out, size_t cap)
 			return;
 	}
 	cr_assert_fail("HTTP answer too long");
+}
+
+static void http_check(int fd, const char *cookie, char *out, size_t cap)
+{
+	http_check_send(fd, cookie, false);
+	http_check_read(fd, out, cap);
 }
 
 /* The check endpoint also speaks HTTP/1.1 on the same socket (nginx keeps
@@ -229,6 +244,69 @@ Test(fcgi, http_checks_share_a_kept_connection)
 	close(fd);
 	free(cookie);
 	ag_client_free(&c);
+}
+
+/*
+ * Checks that reach the daemon at once are asked of the database together
+ * (one statement per batch): each must still get its own session's
+ * answer. Passive checks are never answered from the cache, so every
+ * round asks the database; a few unknown sessions are mixed in.
+ */
+Test(fcgi, concurrent_checks_get_their_own_answers)
+{
+	enum { USERS = 12, UNKNOWN = 4, ALL = USERS + UNKNOWN, ROUNDS = 5 };
+	struct ag_user users[USERS];
+	char *cookies[ALL], head[2048];
+	int fds[ALL];
+
+	for (int i = 0; i < USERS; i++) {
+		struct ag_client c;
+
+		ag_client_init(&c);
+		ag_user_new(&users[i], "batch");
+		ag_login_ok(&c, users[i].name, users[i].password);
+		cookies[i] = ag_strf("%s=%s", AG_SESSION_COOKIE, ag_session(&c));
+		ag_client_free(&c);
+	}
+	for (int i = USERS; i < ALL; i++) {
+		char token[45];
+
+		/* 43 base64url characters, like a real token's 32 bytes (the
+		 * last one with its two spare bits clear) */
+		ag_random_hex(token, 22);
+		token[42] = 'A';
+		token[43] = '\0';
+		cookies[i] = ag_strf("%s=%s", AG_SESSION_COOKIE, token);
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		/* Every request is sent before any answer is read, each on its
+		 * own connection, in an order that changes every round. */
+		for (int k = 0; k < ALL; k++) {
+			int i = (k * 5 + round) % ALL;
+
+			fds[i] = ag_fcgi_connect(ag_env("AUTHGATE_TEST_FCGI"));
+			http_check_send(fds[i], cookies[i], true);
+		}
+		for (int i = 0; i < ALL; i++) {
+			http_check_read(fds[i], head, sizeof(head));
+			close(fds[i]);
+			if (i < USERS) {
+				char *who = ag_strf("\r\nX-Auth-User: %s\r\n",
+						    users[i].name);
+
+				cr_expect(strncmp(head, "HTTP/1.1 200 ", 13) == 0 &&
+						  strstr(head, who) != NULL,
+					  "round %d, session %d: %s", round, i, head);
+				free(who);
+			} else {
+				cr_expect(strncmp(head, "HTTP/1.1 401 ", 13) == 0,
+					  "round %d, unknown session %d: %s",
+					  round, i, head);
+			}
+		}
+	}
+	for (int i = 0; i < ALL; i++)
+		free(cookies[i]);
 }
 
 Test(fcgi, http_smuggling_shapes_are_refused)

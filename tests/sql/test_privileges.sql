@@ -14,6 +14,7 @@ DECLARE
         'daemon_basic_login(bigint,text,text,text)',
         'daemon_check_api_token(bytea)',
         'daemon_check_session(bytea,integer,integer)',
+        'daemon_check_sessions(bytea,integer,integer[])',
         'daemon_login_failure(text,text,text,text)',
         'daemon_login_success(bigint,bytea,integer,boolean,text,text,bytea)',
         'daemon_reauthenticate(bytea,bigint,text,text,bytea)',

@@ -186,6 +186,92 @@ BEGIN
 END
 $$;
 
+-- daemon_check_sessions (a batch) answers as daemon_check_session does,
+-- each row numbered by its hash's place in the batch.
+DO $$
+DECLARE
+    s text := current_setting('authgate_test.sfx');
+    v_id bigint;
+    v_off bigint;
+    v_valid bytea := pg_temp.new_token_hash();
+    v_remember bytea := pg_temp.new_token_hash();
+    v_idle bytea := pg_temp.new_token_hash();
+    v_expired bytea := pg_temp.new_token_hash();
+    v_disabled bytea := pg_temp.new_token_hash();
+    v_unknown bytea := pg_temp.new_token_hash();
+    v_batch bytea;
+    v_got text;
+    v_want text;
+BEGIN
+    v_id := authgate.create_user('Batch_' || s, 'pw', 'batch_' || s || '@example.com');
+    v_off := authgate.create_user('BatchOff_' || s, 'pw');
+    PERFORM authgate.grant_role('Batch_' || s, 'beta');
+    PERFORM authgate.grant_role('Batch_' || s, 'alpha');
+    PERFORM authgate.daemon_login_success(v_id, v_valid, 43200, false, '198.51.100.2', 'ua',
+                                          sha256('fingerprint'::bytea));
+    PERFORM authgate.daemon_login_success(v_id, v_remember, 2592000, true, NULL, NULL);
+    PERFORM authgate.daemon_login_success(v_id, v_idle, 43200, false, NULL, NULL);
+    PERFORM authgate.daemon_login_success(v_id, v_expired, 43200, false, NULL, NULL);
+    PERFORM authgate.daemon_login_success(v_off, v_disabled, 43200, false, NULL, NULL);
+    UPDATE authgate.sessions SET last_seen = now() - interval '7201 seconds' WHERE token_hash = v_idle;
+    UPDATE authgate.sessions SET expires_at = now() - interval '1 second' WHERE token_hash = v_expired;
+    UPDATE authgate.users SET disabled = true WHERE id = v_off;
+    UPDATE authgate.sessions SET last_seen = now() - interval '30 seconds'
+     WHERE token_hash IN (v_valid, v_remember);
+
+    -- the valid session twice: each place gets its row
+    v_batch := v_idle || v_valid || v_unknown || v_remember || v_expired || v_disabled || v_valid;
+    SELECT string_agg(format('%s:%s', b.ord, row(b.user_id, b.username, b.email, b.roles,
+                                                  b.created_at, b.authenticated_at, b.expires_at,
+                                                  b.remember, b.fingerprint, b.stale)), ' ' ORDER BY b.ord)
+      INTO v_got
+      FROM authgate.daemon_check_sessions(v_batch, 7200, ARRAY[60, 60, 60, 60, 60, 60, 60]) AS b;
+    SELECT string_agg(format('%s:%s', o, row(c.*)), ' ' ORDER BY o)
+      INTO v_want
+      FROM (VALUES (2, v_valid), (4, v_remember), (7, v_valid)) AS q(o, h),
+           LATERAL authgate.daemon_check_session(q.h, 7200, 2147483647) AS c;
+    IF v_got IS DISTINCT FROM v_want THEN
+        RAISE EXCEPTION 'FAILED: batch answered % instead of %', v_got, v_want;
+    END IF;
+    IF v_got NOT LIKE '%alpha,beta%' THEN
+        RAISE EXCEPTION 'FAILED: batch roles in %', v_got;
+    END IF;
+
+    -- touch: at most once per interval, per check's own interval
+    IF (SELECT last_seen FROM authgate.sessions WHERE token_hash = v_valid) <> now() - interval '30 seconds' THEN
+        RAISE EXCEPTION 'FAILED: batch touched within the touch interval';
+    END IF;
+    PERFORM authgate.daemon_check_sessions(v_valid || v_remember, 7200, ARRAY[10, 2147483647]);
+    IF (SELECT last_seen FROM authgate.sessions WHERE token_hash = v_valid) <> now()
+       OR (SELECT last_seen FROM authgate.sessions WHERE token_hash = v_remember)
+          <> now() - interval '30 seconds' THEN
+        RAISE EXCEPTION 'FAILED: batch touch (10 s interval touches, passive does not)';
+    END IF;
+
+    -- the first use of a dead session is recorded, once
+    IF (SELECT count(*) FROM authgate.events WHERE event = 'session_expired'
+          AND user_id IN (v_id, v_off)) <> 3
+       OR (SELECT count(*) FROM authgate.sessions WHERE dead_use_at IS NOT NULL
+             AND token_hash IN (v_idle, v_expired, v_disabled)) <> 3 THEN
+        RAISE EXCEPTION 'FAILED: dead sessions used in a batch not recorded';
+    END IF;
+    PERFORM authgate.daemon_check_sessions(v_idle || v_expired, 7200, ARRAY[60, 60]);
+    IF (SELECT count(*) FROM authgate.events WHERE event = 'session_expired'
+          AND user_id IN (v_id, v_off)) <> 3 THEN
+        RAISE EXCEPTION 'FAILED: a dead session''s use recorded twice';
+    END IF;
+
+    -- malformed batches
+    PERFORM pg_temp.expect_error(format('SELECT * FROM authgate.daemon_check_sessions(%L::bytea, 7200, ARRAY[60])',
+                                        '\x0102'), '22023', 'hashes not 32 bytes each');
+    PERFORM pg_temp.expect_error(format('SELECT * FROM authgate.daemon_check_sessions(%L::bytea, 7200, ARRAY[60, 60])',
+                                        v_valid), '22023', 'touch intervals not one per hash');
+    IF EXISTS (SELECT 1 FROM authgate.daemon_check_sessions(''::bytea, 7200, ARRAY[]::integer[])) THEN
+        RAISE EXCEPTION 'FAILED: an empty batch answered';
+    END IF;
+END
+$$;
+
 -- Checks in separate transactions: last_seen really advances.
 SELECT set_config('authgate_test.touch_hash', encode(pg_temp.new_token_hash(), 'hex'), false) AS touch_hash \gset
 DO $$
