@@ -6,9 +6,11 @@
  * RUN_SERIAL).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "metrics_scrape.h"
@@ -417,6 +419,90 @@ Test(faults, slow_database_fails_closed_within_the_timeout)
 	daemon_stop(&d);
 	ag_client_free(&c);
 	free(cookie);
+	free(session);
+}
+
+/* A login page of `bytes` bytes (more than a socket buffer holds), which
+ * ends with BIG_PAGE_END; returns its path (caller unlinks and frees). */
+#define BIG_PAGE_END "<!-- the end of the page -->"
+static char *big_login_template(size_t bytes)
+{
+	static const char head[] =
+		"<!DOCTYPE html><form method=\"post\"><input type=\"hidden\" "
+		"name=\"csrf_token\" value=\"{{csrf_token}}\"></form><!--";
+	char *path = ag_strf("/tmp/authgate-big-%d.html", (int)getpid());
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(head, f);
+	for (size_t n = strlen(head); n < bytes; n++)
+		fputc('.', f);
+	fputs("-->" BIG_PAGE_END, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/*
+ * SIGTERM while a check (on a request thread) and two logins (on the
+ * hashing threads) wait for the database: the daemon stops taking work
+ * but answers all three in full once the database does, then exits 0.
+ * The failed login's answer, the login page, is made larger than the
+ * socket's buffer, so it is written in several goes.
+ */
+Test(faults, sigterm_drains_requests_in_flight)
+{
+	struct private_daemon d;
+	struct ag_user u;
+	PGconn *holder;
+	char *page = big_login_template(240 * 1024);
+	char *session, *answer, *second;
+	int login_fd, failure_fd, check_fd;
+	const char *const extra[] = {
+		"--db-timeout", "10", "--session-cache", "off", "--threads", "2",
+		"--hash-threads", "2", "--login-template", page, NULL,
+	};
+
+	ag_user_new(&u, "fault_drain");
+	daemon_start(&d, extra);
+	session = private_login(&d, &u, "192.0.2.102");
+
+	holder = table_lock("authgate.sessions, authgate.login_failures");
+	login_fd = login_send(d.addr, u.name, u.password, "192.0.2.102");
+	failure_fd = login_send(d.addr, u.name, "not the password",
+				"192.0.2.104");
+	check_fd = check_send(d.addr, session);
+	cr_assert(daemon_statements_wait("daemon_login_throttle", 2, 5),
+		  "the logins never waited for the lock");
+	cr_assert(daemon_statements_wait("daemon_check_session", 1, 5),
+		  "the check never waited for the lock");
+	cr_assert_eq(kill(d.pid, SIGTERM), 0);
+	cr_assert(daemon_log_waits_for(&d, "event=stopping", 5),
+		  "the daemon did not log that it is stopping");
+	table_unlock(holder);
+
+	answer = fcgi_answer(check_fd);
+	cr_expect_eq(status_of(answer), 200, "the check in flight: %s", answer);
+	cr_expect_not_null(strstr(answer, u.name), "%s", answer);
+	free(answer);
+	answer = fcgi_answer(login_fd);
+	cr_expect_eq(status_of(answer), 303, "the login in flight: %s", answer);
+	second = set_cookie(answer, AG_SESSION_COOKIE);
+	cr_expect_not_null(second, "%s", answer);
+	free(answer);
+	answer = fcgi_answer(failure_fd);
+	cr_expect_eq(status_of(answer), 401, "the failed login in flight: %.300s",
+		     answer);
+	cr_expect_not_null(strstr(answer, BIG_PAGE_END),
+			   "the page was cut after %zu bytes", strlen(answer));
+	free(answer);
+	daemon_stop(&d);
+	cr_expect_eq(ag_session_count(&u), 2,
+		     "the drained login's session is not stored");
+	ag_sql_exec("DELETE FROM authgate.login_failures WHERE key IN "
+		    "(lower($1), '192.0.2.104')", 1, u.name);
+	unlink(page);
+	free(page);
+	free(second);
 	free(session);
 }
 
