@@ -851,6 +851,17 @@ static void run_lookups(struct worker *w)
 	}
 }
 
+/* Whether an answer is still being written to some connection (its
+ * socket buffer was full): the drain waits for it too. */
+static bool writing(const struct worker *w)
+{
+	for (const struct conn *c = w->conns; c != NULL; c = c->next) {
+		if (c->out_pos < c->out.len)
+			return true;
+	}
+	return false;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -880,8 +891,10 @@ static void *worker_main(void *arg)
 				drain_deadline = now;
 				drain_deadline.tv_sec += 2 * srv.cfg->db_timeout + 1;
 			}
-			/* Drain: leave once no request is in progress. */
-			if (w->busy == 0 || now.tv_sec > drain_deadline.tv_sec)
+			/* Drain: leave once no request is in progress and
+			 * every answer is written. */
+			if ((w->busy == 0 && !writing(w)) ||
+			    now.tv_sec > drain_deadline.tv_sec)
 				break;
 		}
 		n = epoll_wait(w->epoll_fd, events, EPOLL_BATCH,

@@ -218,3 +218,59 @@ bool ag_peer_closed(int fd)
 	return n == 0;
 }
 
+bool ag_read_until_closed(int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t got = recv(fd, out + n, cap - 1 - n, 0);
+
+		if (got == 0) {
+			out[n] = '\0';
+			return true;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return false;
+		n += (size_t)got;
+		if (n == cap - 1)
+			n = 0; /* keep reading; only the end matters */
+	}
+}
+
+void ag_http_check_send(int fd, const char *cookie, bool passive)
+{
+	char *request = ag_strf("GET /auth/check HTTP/1.1\r\nHost: authgate\r\n"
+				"X-Authgate-Endpoint: check\r\n%s"
+				"X-Original-URI: /private\r\n%s%s%s\r\n",
+				passive ? "X-Authgate-Passive: on\r\n" : "",
+				cookie ? "Cookie: " : "", cookie ? cookie : "",
+				cookie ? "\r\n" : "");
+
+	ag_send_bytes(fd, request, strlen(request));
+	free(request);
+}
+
+void ag_http_check_read(int fd, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	/* The checks answer with no body: the head ends the answer. */
+	while (n + 1 < cap) {
+		ssize_t got = recv(fd, out + n, 1, 0);
+
+		cr_assert(got == 1, "no complete HTTP answer");
+		n++;
+		out[n] = '\0';
+		if (n >= 4 && strcmp(out + n - 4, "\r\n\r\n") == 0)
+			return;
+	}
+	cr_assert_fail("HTTP answer too long");
+}
+
+void ag_http_check(int fd, const char *cookie, char *out, size_t cap)
+{
+	ag_http_check_send(fd, cookie, false);
+	ag_http_check_read(fd, out, cap);
+}

@@ -75,4 +75,18 @@ void ag_fcgi_send_request(int fd, uint16_t id, bool keep_conn,
 /* True when the peer has closed `fd` (EOF within the receive timeout). */
 bool ag_peer_closed(int fd);
 
+/* Reads what the peer sends until it closes, keeping the end of it in
+ * `out` (NUL-terminated); false on a stall. */
+bool ag_read_until_closed(int fd, char *out, size_t cap);
+
+/* One HTTP/1.1 check on a daemon's socket `fd`, with the Cookie header
+ * `cookie` (none when NULL), as nginx's snippet sends it; the answer's
+ * head (a check's answer has no body) in `out`. */
+void ag_http_check(int fd, const char *cookie, char *out, size_t cap);
+
+/* The two halves of ag_http_check(), to have several checks in flight at
+ * once; `passive`: as from a $authgate_passive location. */
+void ag_http_check_send(int fd, const char *cookie, bool passive);
+void ag_http_check_read(int fd, char *out, size_t cap);
+
 #endif

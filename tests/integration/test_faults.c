@@ -1,14 +1,20 @@
 /*
- * Fail closed: PostgreSQL stops under a running daemon. These cases stop
- * the stack's database, so they must not run beside any other case (ctest
- * marks suite `faults` RUN_SERIAL).
+ * Fail closed: PostgreSQL stops, restarts or hangs under a running daemon,
+ * and daemons stop and start while requests are in flight. These cases
+ * stop the stack's database or hold its session table locked, so they
+ * must not run beside any other case (ctest marks suite `faults`
+ * RUN_SERIAL).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "metrics_scrape.h"
+#include "private_daemon.h"
 
 /* Polls `conninfo` until PostgreSQL accepts connections; false after
  * `seconds`. */
@@ -265,4 +271,269 @@ Test(faults, first_requests_after_database_restart_succeed)
 	/* No retries: every request counts. */
 	(void)serve_round(&u, &c, true);
 	ag_client_free(&c);
+}
+
+/* ------------------------------------------------ a database that hangs */
+
+/* The private daemon's --db-timeout, and how much later than it an answer
+ * may come (the daemon's own work, a loaded machine, a sanitizer build). */
+#define SLOW_DB_TIMEOUT 2
+#define ANSWER_MARGIN 2.0
+#define TEXT(x) TEXT_(x)
+#define TEXT_(x) #x
+
+/* How many checks go at once while the database hangs: fewer than the
+ * daemon's threads (6), so none waits for another's timeout. */
+#define CHECKS_AT_ONCE 4
+
+/* Logs `u` in through private daemon `d` from `remote_addr`; returns the
+ * session cookie's value (caller frees). */
+static char *private_login(const struct private_daemon *d,
+			   const struct ag_user *u, const char *remote_addr)
+{
+	char *answer = login_post(d->addr, u->name, u->password, remote_addr);
+	char *session = set_cookie(answer, AG_SESSION_COOKIE);
+
+	cr_assert_eq(status_of(answer), 303, "%s", answer);
+	cr_assert_not_null(session, "%s", answer);
+	free(answer);
+	return session;
+}
+
+/* A check of `session` on `d`: the answer, expected `status` (and the
+ * user's name in it on 200). */
+static void expect_check(const struct private_daemon *d, const char *session,
+			 const struct ag_user *u, int status)
+{
+	char *answer = fcgi_answer(check_send(d->addr, session));
+
+	cr_expect_eq(status_of(answer), status, "%s", answer);
+	if (status == 200)
+		cr_expect_not_null(strstr(answer, u->name), "%s", answer);
+	free(answer);
+}
+
+/*
+ * Every check is answered while the session table is locked (every
+ * statement on it waits), with 503 before --db-timeout plus a margin, and
+ * the checks succeed again by themselves once the lock goes. Through
+ * nginx, the same hang is a 500 (the @authgate_unavailable page), never
+ * the page behind it.
+ */
+Test(faults, slow_database_fails_closed_within_the_timeout)
+{
+	static const char *const extra[] = {
+		"--db-timeout", TEXT(SLOW_DB_TIMEOUT), "--session-cache", "off",
+		"--threads", "6", NULL,
+	};
+	struct private_daemon d;
+	struct ag_user u;
+	struct ag_client c;
+	struct ag_response r;
+	PGconn *holder;
+	char *session, *cookie, *answer;
+	double released, longest = 0, recovery;
+	int status = 0;
+
+	ag_user_new(&u, "fault_slow");
+	daemon_start(&d, extra);
+	session = private_login(&d, &u, "192.0.2.101");
+	expect_check(&d, session, &u, 200);
+	ag_client_init(&c);
+	ag_client_with_session(&c, session);
+	cookie = ag_strf("%s=%s", AG_SESSION_COOKIE, session);
+
+	holder = table_lock("authgate.sessions");
+	/* Rounds of checks at once; the first also has a whoami, which says
+	 * why, and a login, which waits for its session's insert. */
+	for (int round = 0; round < 3; round++) {
+		static const char *const what[] = {"whoami", "login", "check"};
+		int fds[CHECKS_AT_ONCE + 2], n = 0, kind[CHECKS_AT_ONCE + 2];
+		double sent = ag_now();
+
+		if (round == 0) {
+			const char *const whoami[] = {
+				"AUTHGATE_ENDPOINT", "whoami", "REQUEST_METHOD",
+				"GET", "HTTP_COOKIE", cookie, NULL,
+			};
+
+			fds[n] = fcgi_send(d.addr, whoami, NULL);
+			kind[n++] = 0;
+			fds[n] = login_send(d.addr, u.name, u.password,
+					    "192.0.2.101");
+			kind[n++] = 1;
+		}
+		for (int i = 0; i < CHECKS_AT_ONCE; i++) {
+			fds[n] = check_send(d.addr, session);
+			kind[n++] = 2;
+		}
+		cr_expect(daemon_statements_wait("daemon_check_session",
+						 CHECKS_AT_ONCE, SLOW_DB_TIMEOUT),
+			  "round %d: the checks never waited for the lock", round);
+		for (int i = 0; i < n; i++) {
+			double took;
+
+			answer = fcgi_answer(fds[i]);
+			took = ag_now() - sent;
+			longest = took > longest ? took : longest;
+			cr_expect_eq(status_of(answer), 503, "%s %d.%d: %s",
+				     what[kind[i]], round, i, answer);
+			cr_expect_null(strstr(answer, "X-Auth-User"), "%s", answer);
+			cr_expect_null(set_cookie(answer, AG_SESSION_COOKIE),
+				       "%s", answer);
+			if (kind[i] == 0)
+				cr_expect_not_null(strstr(answer, "\"unavailable\""),
+						   "%s", answer);
+			cr_expect_leq(took, SLOW_DB_TIMEOUT + ANSWER_MARGIN,
+				      "%s %d.%d answered after %.2f s",
+				      what[kind[i]], round, i, took);
+			free(answer);
+		}
+	}
+
+	/* nginx in front of the stack's daemons, which have never seen this
+	 * session (so no cache answers for the database): refused. */
+	ag_get(&c, "/headers", &r);
+	cr_expect_eq(r.status, 500, "through nginx: %ld", r.status);
+	cr_expect(!ag_body_has(&r, u.name), "the upstream was reached: %s", r.body);
+	ag_response_free(&r);
+
+	table_unlock(holder);
+	released = ag_now();
+	do {
+		char *a = fcgi_answer(check_send(d.addr, session));
+
+		status = status_of(a);
+		free(a);
+		if (status != 200)
+			ag_pause(0.05);
+	} while (status != 200 && ag_now() - released < 10);
+	recovery = ag_now() - released;
+	cr_expect_eq(status, 200, "no recovery within 10 s: %d", status);
+	expect_check(&d, session, &u, 200);
+	cr_expect_eq(ag_status(&c, "/headers"), 200, "through nginx after");
+	free(private_login(&d, &u, "192.0.2.101"));
+	fprintf(stderr, "slow database: --db-timeout %d s, slowest refusal "
+		"%.2f s, checks back %.2f s after the lock went\n",
+		SLOW_DB_TIMEOUT, longest, recovery);
+	daemon_stop(&d);
+	ag_client_free(&c);
+	free(cookie);
+	free(session);
+}
+
+/* A login page of `bytes` bytes (more than a socket buffer holds), which
+ * ends with BIG_PAGE_END; returns its path (caller unlinks and frees). */
+#define BIG_PAGE_END "<!-- the end of the page -->"
+static char *big_login_template(size_t bytes)
+{
+	static const char head[] =
+		"<!DOCTYPE html><form method=\"post\"><input type=\"hidden\" "
+		"name=\"csrf_token\" value=\"{{csrf_token}}\"></form><!--";
+	char *path = ag_strf("/tmp/authgate-big-%d.html", (int)getpid());
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(head, f);
+	for (size_t n = strlen(head); n < bytes; n++)
+		fputc('.', f);
+	fputs("-->" BIG_PAGE_END, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/*
+ * SIGTERM while a check (on a request thread) and two logins (on the
+ * hashing threads) wait for the database: the daemon stops taking work
+ * but answers all three in full once the database does, then exits 0.
+ * The failed login's answer, the login page, is made larger than the
+ * socket's buffer, so it is written in several goes.
+ */
+Test(faults, sigterm_drains_requests_in_flight)
+{
+	struct private_daemon d;
+	struct ag_user u;
+	PGconn *holder;
+	char *page = big_login_template(240 * 1024);
+	char *session, *answer, *second;
+	int login_fd, failure_fd, check_fd;
+	const char *const extra[] = {
+		"--db-timeout", "10", "--session-cache", "off", "--threads", "2",
+		"--hash-threads", "2", "--login-template", page, NULL,
+	};
+
+	ag_user_new(&u, "fault_drain");
+	daemon_start(&d, extra);
+	session = private_login(&d, &u, "192.0.2.102");
+
+	holder = table_lock("authgate.sessions, authgate.login_failures");
+	login_fd = login_send(d.addr, u.name, u.password, "192.0.2.102");
+	failure_fd = login_send(d.addr, u.name, "not the password",
+				"192.0.2.104");
+	check_fd = check_send(d.addr, session);
+	cr_assert(daemon_statements_wait("daemon_login_throttle", 2, 5),
+		  "the logins never waited for the lock");
+	cr_assert(daemon_statements_wait("daemon_check_session", 1, 5),
+		  "the check never waited for the lock");
+	cr_assert_eq(kill(d.pid, SIGTERM), 0);
+	cr_assert(daemon_log_waits_for(&d, "event=stopping", 5),
+		  "the daemon did not log that it is stopping");
+	table_unlock(holder);
+
+	answer = fcgi_answer(check_fd);
+	cr_expect_eq(status_of(answer), 200, "the check in flight: %s", answer);
+	cr_expect_not_null(strstr(answer, u.name), "%s", answer);
+	free(answer);
+	answer = fcgi_answer(login_fd);
+	cr_expect_eq(status_of(answer), 303, "the login in flight: %s", answer);
+	second = set_cookie(answer, AG_SESSION_COOKIE);
+	cr_expect_not_null(second, "%s", answer);
+	free(answer);
+	answer = fcgi_answer(failure_fd);
+	cr_expect_eq(status_of(answer), 401, "the failed login in flight: %.300s",
+		     answer);
+	cr_expect_not_null(strstr(answer, BIG_PAGE_END),
+			   "the page was cut after %zu bytes", strlen(answer));
+	free(answer);
+	daemon_stop(&d);
+	cr_expect_eq(ag_session_count(&u), 2,
+		     "the drained login's session is not stored");
+	ag_sql_exec("DELETE FROM authgate.login_failures WHERE key IN "
+		    "(lower($1), '192.0.2.104')", 1, u.name);
+	unlink(page);
+	free(page);
+	free(second);
+	free(session);
+}
+
+/*
+ * Sessions and the CSRF key live in PostgreSQL: after a daemon restarts,
+ * the cookie it issued is still accepted, and a login form fetched before
+ * the restart can still be posted.
+ */
+Test(faults, daemon_restart_keeps_sessions)
+{
+	static const char *const extra[] = {NULL};
+	struct private_daemon d;
+	struct ag_user u;
+	struct csrf_pair form;
+	char *session, *answer;
+
+	ag_user_new(&u, "fault_keep");
+	daemon_start(&d, extra);
+	session = private_login(&d, &u, "192.0.2.103");
+	expect_check(&d, session, &u, 200);
+	login_form(&form, d.addr, "192.0.2.103");
+	daemon_stop(&d);
+
+	daemon_start(&d, extra);
+	expect_check(&d, session, &u, 200);
+	answer = fcgi_answer(login_send_with(d.addr, &form, u.name, u.password,
+					     "192.0.2.103"));
+	cr_expect_eq(status_of(answer), 303, "a form from before the restart: %s",
+		     answer);
+	free(answer);
+	daemon_stop(&d);
+	csrf_pair_free(&form);
+	free(session);
 }

@@ -5,14 +5,9 @@
  * connections, a client that stops half-way.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "fcgi_client.h"
@@ -152,68 +147,6 @@ Test(fcgi, unknown_endpoint_is_404)
 	close(fd);
 }
 
-/* Reads what the peer sends until it closes; false on a stall. */
-static bool read_until_closed(int fd, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (;;) {
-		ssize_t got = recv(fd, out + n, cap - 1 - n, 0);
-
-		if (got == 0) {
-			out[n] = '\0';
-			return true;
-		}
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return false;
-		n += (size_t)got;
-		if (n == cap - 1)
-			n = 0; /* keep reading; only the end matters */
-	}
-}
-
-/* One HTTP/1.1 check on the daemon's socket; the answer's head. */
-/* Sends a check as nginx's proxy module does; `passive`: on a
- * $authgate_passive location. */
-static void http_check_send(int fd, const char *cookie, bool passive)
-{
-	char *request = ag_strf("GET /auth/check HTTP/1.1\r\nHost: authgate\r\n"
-				"X-Authgate-Endpoint: check\r\n%s"
-				"X-Original-URI: /private\r\n%s%s%s\r\n",
-				passive ? "X-Authgate-Passive: on\r\n" : "",
-				cookie ? "Cookie: " : "", cookie ? cookie : "",
-				cookie ? "\r\n" : "");
-
-	ag_send_bytes(fd, request, strlen(request));
-	free(request);
-}
-
-/* Reads the head of a check's answer into `out`. */
-static void http_check_read(int fd, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	/* The checks answer with no body: the head ends the answer. */
-	while (n + 1 < cap) {
-		ssize_t got = recv(fd, out + n, 1, 0);
-
-		cr_assert(got == 1, "no complete HTTP answer");
-		n++;
-		out[n] = '\0';
-		if (n >= 4 && strcmp(out + n - 4, "\r\n\r\n") == 0)
-			return;
-	}
-	cr_assert_fail("HTTP answer too long");
-}
-
-static void http_check(int fd, const char *cookie, char *out, size_t cap)
-{
-	http_check_send(fd, cookie, false);
-	http_check_read(fd, out, cap);
-}
-
 /* The check endpoint also speaks HTTP/1.1 on the same socket (nginx keeps
  * HTTP upstream connections for auth subrequests), one connection serving
  * several checks. */
@@ -229,11 +162,11 @@ Test(fcgi, http_checks_share_a_kept_connection)
 	ag_login_ok(&c, u.name, u.password);
 	cookie = ag_strf("%s=%s", AG_SESSION_COOKIE, ag_session(&c));
 
-	http_check(fd, NULL, head, sizeof(head));
+	ag_http_check(fd, NULL, head, sizeof(head));
 	cr_expect(strncmp(head, "HTTP/1.1 401 ", 13) == 0, "%s", head);
 	cr_expect_not_null(strstr(head, "Content-Length: 0\r\n"), "%s", head);
 	for (int i = 0; i < 3; i++) {
-		http_check(fd, cookie, head, sizeof(head));
+		ag_http_check(fd, cookie, head, sizeof(head));
 		cr_expect(strncmp(head, "HTTP/1.1 200 ", 13) == 0, "%s", head);
 		cr_expect_not_null(strstr(head, u.name), "%s", head);
 		cr_expect_null(strstr(head, "Connection: close"), "%s", head);
@@ -285,10 +218,10 @@ Test(fcgi, concurrent_checks_get_their_own_answers)
 			int i = (k * 5 + round) % ALL;
 
 			fds[i] = ag_fcgi_connect(ag_env("AUTHGATE_TEST_FCGI"));
-			http_check_send(fds[i], cookies[i], true);
+			ag_http_check_send(fds[i], cookies[i], true);
 		}
 		for (int i = 0; i < ALL; i++) {
-			http_check_read(fds[i], head, sizeof(head));
+			ag_http_check_read(fds[i], head, sizeof(head));
 			close(fds[i]);
 			if (i < USERS) {
 				char *who = ag_strf("\r\nX-Auth-User: %s\r\n",
@@ -325,7 +258,7 @@ Test(fcgi, http_smuggling_shapes_are_refused)
 		char answer[512];
 
 		ag_send_bytes(fd, bad[i], strlen(bad[i]));
-		cr_expect(read_until_closed(fd, answer, sizeof(answer)),
+		cr_expect(ag_read_until_closed(fd, answer, sizeof(answer)),
 			  "case %zu: connection kept", i);
 		cr_expect(strncmp(answer, "HTTP/1.1 400 ", 13) == 0,
 			  "case %zu: %s", i, answer);
@@ -342,7 +275,7 @@ Test(fcgi, garbage_closes_only_that_connection)
 	char answer[512];
 
 	ag_send_bytes(bad, garbage, sizeof(garbage) - 1);
-	cr_expect(read_until_closed(bad, answer, sizeof(answer)),
+	cr_expect(ag_read_until_closed(bad, answer, sizeof(answer)),
 		  "garbage was not refused");
 	cr_expect(strncmp(answer, "HTTP/1.1 400 ", 13) == 0, "%s", answer);
 	close(bad);

@@ -1,183 +1,20 @@
 /*
- * Options that change behaviour, on a daemon of the test's own: started
- * from AUTHGATE_TEST_BINARY on a private socket, against the stack's
- * database, and spoken to over FastCGI.
+ * Options that change behaviour, on a daemon of the test's own
+ * (private_daemon.h): started from AUTHGATE_TEST_BINARY on a private
+ * socket, against the stack's database, and spoken to over FastCGI.
  */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
-#include "fcgi_client.h"
 #include "harness.h"
+#include "private_daemon.h"
 
 TestSuite(options, .timeout = AG_TIMEOUT);
-
-struct private_daemon {
-	pid_t pid;
-	char dir[64];
-	char addr[128];
-};
-
-/* Whether the unix socket at `path` accepts a connection: its file
- * appears at bind(), a moment before listen(). */
-static bool accepts(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Starts the daemon with `extra` (NULL-terminated) and waits for its
- * socket to accept. */
-static void daemon_start(struct private_daemon *d, const char *const *extra)
-{
-	char *argv[32], *listen;
-	int argc = 0;
-	double deadline = ag_now() + AG_TIMEOUT / 2;
-
-	snprintf(d->dir, sizeof(d->dir), "/tmp/authgate-opt.XXXXXX");
-	cr_assert_not_null(mkdtemp(d->dir));
-	snprintf(d->addr, sizeof(d->addr), "unix:%s/d.sock", d->dir);
-	listen = d->addr;
-	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_BINARY");
-	argv[argc++] = "--listen";
-	argv[argc++] = listen;
-	argv[argc++] = "--db";
-	argv[argc++] = (char *)ag_env_or_skip("AUTHGATE_TEST_DAEMON_DB");
-	argv[argc++] = "--cookie-secure";
-	argv[argc++] = "off";
-	argv[argc++] = "--threads";
-	argv[argc++] = "1";
-	for (size_t i = 0; extra[i] != NULL && argc < 30; i++)
-		argv[argc++] = (char *)extra[i];
-	argv[argc] = NULL;
-	d->pid = fork();
-	cr_assert(d->pid >= 0);
-	if (d->pid == 0) {
-		freopen("/dev/null", "w", stderr);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	for (;;) {
-		struct stat st;
-		char *path = d->addr + 5;
-
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		    accepts(path))
-			return;
-		cr_assert(waitpid(d->pid, NULL, WNOHANG) == 0,
-			  "the daemon exited at startup");
-		cr_assert(ag_now() < deadline, "the daemon's socket did not appear");
-		ag_pause(0.02);
-	}
-}
-
-static void daemon_stop(struct private_daemon *d)
-{
-	int status = 0;
-	char *sock = ag_strf("%s/d.sock", d->dir);
-
-	kill(d->pid, SIGTERM);
-	waitpid(d->pid, &status, 0);
-	unlink(sock);
-	rmdir(d->dir);
-	free(sock);
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "the daemon did not exit 0 on SIGTERM");
-}
-
-/* Sends one request on a new connection; returns the socket, for
- * fcgi_answer(). */
-static int fcgi_send(const char *addr, const char *const *params,
-		     const char *body)
-{
-	struct ag_bytes b = {0};
-	uint8_t begin[8] = {0, FCGI_RESPONDER, 0};
-	int fd = ag_fcgi_connect(addr);
-
-	ag_fcgi_record(&b, FCGI_BEGIN_REQUEST, 1, begin, sizeof(begin));
-	{
-		struct ag_bytes p = {0};
-
-		ag_fcgi_params_encode(&p, params);
-		ag_fcgi_record(&b, FCGI_PARAMS, 1, p.data, (uint16_t)p.len);
-		free(p.data);
-	}
-	ag_fcgi_record(&b, FCGI_PARAMS, 1, NULL, 0);
-	if (body != NULL && body[0] != '\0')
-		ag_fcgi_record(&b, FCGI_STDIN, 1, body, (uint16_t)strlen(body));
-	ag_fcgi_record(&b, FCGI_STDIN, 1, NULL, 0);
-	ag_send_bytes(fd, b.data, b.len);
-	free(b.data);
-	return fd;
-}
-
-/* Reads the answer to fcgi_send() and closes the socket; returns the CGI
- * answer (caller frees). */
-static char *fcgi_answer(int fd)
-{
-	struct ag_fcgi_answer a;
-
-	ag_fcgi_read_answer(fd, 1, &a);
-	cr_assert(a.ended, "no answer");
-	close(fd);
-	return (char *)a.out.data;
-}
-
-/* Sends one request; returns the CGI answer (caller frees). */
-static char *fcgi_call(const char *addr, const char *const *params,
-		       const char *body)
-{
-	return fcgi_answer(fcgi_send(addr, params, body));
-}
-
-/* A cookie's value from a Set-Cookie line of `answer` (caller frees). */
-static char *set_cookie(const char *answer, const char *name)
-{
-	char *key = ag_strf("Set-Cookie: %s=", name);
-	const char *p = strstr(answer, key);
-	char *value = NULL;
-
-	if (p != NULL) {
-		p += strlen(key);
-		value = ag_strf("%.*s", (int)strcspn(p, ";\r"), p);
-	}
-	free(key);
-	return value;
-}
-
-/* The form's csrf_token in an HTML answer (caller frees). */
-static char *csrf_field(const char *answer)
-{
-	const char *p = strstr(answer, "name=\"csrf_token\" value=\"");
-
-	cr_assert_not_null(p, "no csrf_token in %s", answer);
-	p += strlen("name=\"csrf_token\" value=\"");
-	return ag_strf("%.*s", (int)strcspn(p, "\""), p);
-}
-
-static int status_of(const char *answer)
-{
-	int status = 0;
-
-	cr_assert(sscanf(answer, "Status: %d", &status) == 1, "%s", answer);
-	return status;
-}
 
 /* A browser's view of a private daemon: its client address, and the CSRF
  * cookie and form token from a GET of `endpoint` (login unless the form
@@ -205,17 +42,16 @@ static char *fcgi_get(const struct private_daemon *d,
 static void browser_open(struct fcgi_browser *b,
 			 const struct private_daemon *d, const char *addr)
 {
-	char *form, *csrf_cookie;
+	struct csrf_pair pair;
+	char *form;
 
 	b->addr = addr;
 	b->cookie_header = NULL;
 	form = fcgi_get(d, b, "login", "");
-	csrf_cookie = set_cookie(form, AG_CSRF_COOKIE);
-	cr_assert_not_null(csrf_cookie, "%s", form);
-	b->token = csrf_field(form);
-	b->cookie_header = ag_strf("%s=%s", AG_CSRF_COOKIE, csrf_cookie);
+	csrf_pair_of(&pair, form);
+	b->cookie_header = pair.cookie_header;
+	b->token = pair.token;
 	free(form);
-	free(csrf_cookie);
 }
 
 static void browser_close(struct fcgi_browser *b)
@@ -271,51 +107,6 @@ Test(options, login_max_failures_sets_the_lock)
 		    "(lower($1), '192.0.2.77')", 1, u.name);
 	browser_close(&b);
 	free(body);
-}
-
-/* Sends a POST of the login form for `username` from `remote_addr`;
- * returns the socket for fcgi_answer(). */
-static int login_send(const char *addr, const char *username,
-		      const char *password, const char *remote_addr)
-{
-	const char *const get[] = {
-		"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "GET",
-		"REMOTE_ADDR", remote_addr, NULL,
-	};
-	char *form = fcgi_call(addr, get, NULL);
-	char *csrf_cookie = set_cookie(form, AG_CSRF_COOKIE);
-	char *token = csrf_field(form);
-	char *cookie_header, *body, *length;
-	int fd;
-
-	cr_assert_not_null(csrf_cookie);
-	cookie_header = ag_strf("%s=%s", AG_CSRF_COOKIE, csrf_cookie);
-	body = ag_form("csrf_token", token, "username", username, "password",
-		       password, NULL);
-	length = ag_strf("%zu", strlen(body));
-	{
-		const char *const post[] = {
-			"AUTHGATE_ENDPOINT", "login", "REQUEST_METHOD", "POST",
-			"CONTENT_TYPE", "application/x-www-form-urlencoded",
-			"CONTENT_LENGTH", length, "HTTP_COOKIE", cookie_header,
-			"REMOTE_ADDR", remote_addr, NULL,
-		};
-
-		fd = fcgi_send(addr, post, body);
-	}
-	free(form);
-	free(csrf_cookie);
-	free(token);
-	free(cookie_header);
-	free(body);
-	free(length);
-	return fd;
-}
-
-static char *login_post(const char *addr, const char *username,
-			const char *password, const char *remote_addr)
-{
-	return fcgi_answer(login_send(addr, username, password, remote_addr));
 }
 
 static long retry_after_of(const char *answer)
@@ -621,36 +412,23 @@ Test(options, hash_wait_bounds_the_queue)
 	struct private_daemon d;
 	struct ag_user a, b;
 	PGconn *holder;
-	PGresult *res;
 	int fd_a, fd_b, busy = 0, timed_out = 0;
 	char *answers[2];
-	double deadline = ag_now() + AG_TIMEOUT / 2;
 
 	ag_user_new(&a, "opt_wait_a");
 	ag_user_new(&b, "opt_wait_b");
 	daemon_start(&d, extra);
-	holder = PQconnectdb(ag_env("AUTHGATE_TEST_DB"));
-	cr_assert(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
-	res = PQexec(holder, "BEGIN; LOCK TABLE authgate.login_failures IN "
-			     "ACCESS EXCLUSIVE MODE");
-	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK, "%s",
-		  PQerrorMessage(holder));
-	PQclear(res);
+	holder = table_lock("authgate.login_failures");
 
 	fd_a = login_send(d.addr, a.name, a.password, "192.0.2.91");
 	/* the first login is with the hasher, waiting for the lock */
-	while (ag_sql_int("SELECT count(*) FROM pg_stat_activity WHERE "
-			  "usename = 'authgate_daemon' AND wait_event_type = 'Lock' "
-			  "AND query LIKE '%daemon_login_throttle%'", 0) == 0) {
-		cr_assert(ag_now() < deadline, "the first login never blocked");
-		ag_pause(0.02);
-	}
+	cr_assert(daemon_statements_wait("daemon_login_throttle", 1,
+					 AG_TIMEOUT / 2),
+		  "the first login never blocked");
 	fd_b = login_send(d.addr, b.name, b.password, "192.0.2.92");
 	answers[0] = fcgi_answer(fd_a);
 	answers[1] = fcgi_answer(fd_b);
-	res = PQexec(holder, "ROLLBACK");
-	PQclear(res);
-	PQfinish(holder);
+	table_unlock(holder);
 
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(status_of(answers[i]), 503, "%s", answers[i]);
