@@ -197,6 +197,13 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 	}
 	if (result != NULL && PQresultStatus(result) == PGRES_TUPLES_OK)
 		return result;
+	/* The server's statement_timeout (the same --db-timeout) may end the
+	 * statement just before our own deadline does: a timeout too. */
+	if (result != NULL) {
+		const char *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+
+		db->timed_out = state != NULL && strcmp(state, "57014") == 0;
+	}
 	PQclear(result);
 	/* An error such as "terminating connection" leaves it unusable. */
 	if (PQstatus(db->conn) == CONNECTION_BAD)
@@ -331,6 +338,11 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 		return DB_NOT_FOUND;
 	}
 	return DB_OK;
+}
+
+bool db_timed_out(const struct db *db)
+{
+	return db->timed_out;
 }
 
 enum db_result db_ping(struct db *db)

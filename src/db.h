@@ -62,6 +62,10 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap) AG_MUST_CHEC
 enum db_result db_ping(struct db *db) AG_MUST_CHECK;
 enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN]) AG_MUST_CHECK;
 
+/* Whether the last call failed by running out of --db-timeout (the
+ * database hangs, rather than being down). */
+bool db_timed_out(const struct db *db);
+
 /* A valid session: DB_OK with `out`, DB_NOT_FOUND when absent, expired or
  * its user disabled. last_seen is written at most once per touch_seconds. */
 enum db_result db_check_session(struct db *db, const uint8_t token_hash[32],

@@ -36,6 +36,12 @@
 #define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
 #define EPOLL_BATCH 64
 #define PURGE_INTERVAL_SECONDS 600   /* how often expired rows are deleted */
+/* After a batch of session lookups ran out of --db-timeout, the checks a
+ * request thread reads for this long are refused at once rather than
+ * asked of the hanging database: they arrived while it waited, and would
+ * otherwise wait up to twice the timeout. The next batch after it probes
+ * the database again. */
+#define STALL_REFUSE_MS 1000
 
 struct worker;
 
@@ -82,6 +88,7 @@ struct worker {
 	/* Checks waiting for their session lookup, linked by next_in_queue;
 	 * asked for after each round of events. */
 	struct conn *waiting;
+	struct timespec stalled_until; /* CLOCK_MONOTONIC; STALL_REFUSE_MS */
 };
 
 struct hasher {
@@ -818,6 +825,38 @@ static void collect_done(struct worker *w)
 	}
 }
 
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* One statement for `n` checks, unless the database has just been found
+ * hanging (STALL_REFUSE_MS): then each check fails at once. */
+static void lookup_batch(struct worker *w, struct db_session_check **checks,
+			 size_t n)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (before(&now, &w->stalled_until)) {
+		for (size_t i = 0; i < n; i++)
+			checks[i]->result = DB_ERROR;
+		return;
+	}
+	db_check_sessions(w->db, checks, n, srv.cfg->session_idle);
+	if (db_timed_out(w->db)) {
+		clock_gettime(CLOCK_MONOTONIC, &w->stalled_until);
+		w->stalled_until.tv_nsec += STALL_REFUSE_MS % 1000 * 1000000L;
+		w->stalled_until.tv_sec += STALL_REFUSE_MS / 1000 +
+					   w->stalled_until.tv_nsec / 1000000000L;
+		w->stalled_until.tv_nsec %= 1000000000L;
+		log_event(LOG_WARN, 0, "database_hangs", "msg",
+			  "a session lookup ran out of --db-timeout; checks are "
+			  "refused for a second", NULL);
+	}
+}
+
 /*
  * Asks the database about every waiting check's session, up to
  * DB_CHECK_BATCH_MAX in one statement, and runs each check again with its
@@ -836,7 +875,7 @@ static void run_lookups(struct worker *w)
 			w->waiting = batch[n]->next_in_queue;
 			checks[n] = &batch[n]->lookup.check;
 		}
-		db_check_sessions(w->db, checks, n, srv.cfg->session_idle);
+		lookup_batch(w, checks, n);
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = batch[i];
 			struct handler_ctx ctx = thread_ctx(w->db, false);
