@@ -30,5 +30,8 @@ void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_append_str(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) AG_PRINTF(2, 3);
+/* Appends `value` in decimal: buf_printf(b, "%llu", value) without the
+ * cost of a format (the check path writes two per answer). */
+void buf_append_uint(struct buf *b, unsigned long long value);
 
 #endif

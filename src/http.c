@@ -9,7 +9,14 @@ static bool is_tchar(unsigned char c)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '.': case '^': case '_':
+	case '`': case '|': case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static bool is_token(const char *s, size_t len)
@@ -76,21 +83,17 @@ static bool header_is(const struct http_header *h, const char *name)
 static enum parse_result next_line(const char *buf, size_t limit, size_t pos,
 				   size_t *line_len)
 {
-	size_t i;
+	const char *cr = memchr(buf + pos, '\r', limit - pos);
+	size_t end = cr != NULL ? (size_t)(cr - buf) : limit;
 
-	for (i = pos; i < limit; i++) {
-		if (buf[i] == '\n')
-			return PARSE_INVALID;
-		if (buf[i] != '\r')
-			continue;
-		if (i + 1 == limit)
-			return PARSE_ABSENT;
-		if (buf[i + 1] != '\n')
-			return PARSE_INVALID;
-		*line_len = i - pos;
-		return PARSE_OK;
-	}
-	return PARSE_ABSENT;
+	if (memchr(buf + pos, '\n', end - pos) != NULL)
+		return PARSE_INVALID;
+	if (cr == NULL || end + 1 == limit)
+		return PARSE_ABSENT;
+	if (buf[end + 1] != '\n')
+		return PARSE_INVALID;
+	*line_len = end - pos;
+	return PARSE_OK;
 }
 
 /* `METHOD SP TARGET SP HTTP/1.x`, the CRLF already removed. */
@@ -315,6 +318,22 @@ enum parse_result http_parse_request_head(const char *buf, size_t len,
 	if (r != PARSE_OK)
 		memset(out, 0, sizeof(*out));
 	return r;
+}
+
+static const char *moved(const char *p, const char *from, const char *to)
+{
+	return p != NULL ? to + (p - from) : NULL;
+}
+
+void http_head_rebase(struct http_request_head *head, const char *from,
+		      const char *to)
+{
+	head->method = moved(head->method, from, to);
+	head->target = moved(head->target, from, to);
+	for (size_t i = 0; i < head->nheaders; i++) {
+		head->headers[i].name = moved(head->headers[i].name, from, to);
+		head->headers[i].value = moved(head->headers[i].value, from, to);
+	}
 }
 
 enum parse_result http_header_get(const struct http_request_head *head,

@@ -99,6 +99,13 @@ enum parse_result http_parse_request_head(const char *buf, size_t len,
 	AG_MUST_CHECK;
 
 /*
+ * Points a head parsed from `from` at a copy of the same bytes at `to`
+ * (the head's first head_len bytes), so the copy can outlive `from`.
+ */
+void http_head_rebase(struct http_request_head *head, const char *from,
+		      const char *to);
+
+/*
  * Finds the header `name` (NUL-terminated, compared case-insensitively as
  * RFC 9110 section 5.1 says) in a head parsed by http_parse_request_head().
  * PARSE_OK with *out pointing into `head`; PARSE_ABSENT with *out NULL

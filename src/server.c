@@ -268,8 +268,13 @@ static void encode_http_response(struct conn *c)
 {
 	const struct response *r = &c->resp;
 
-	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n",
-		   r->status, response_reason(r->status), r->body.len);
+	buf_append_str(&c->out, "HTTP/1.1 ");
+	buf_append_uint(&c->out, (unsigned)r->status);
+	buf_append_str(&c->out, " ");
+	buf_append_str(&c->out, response_reason(r->status));
+	buf_append_str(&c->out, "\r\nContent-Length: ");
+	buf_append_uint(&c->out, r->body.len);
+	buf_append_str(&c->out, "\r\n");
 	if (r->content_type != NULL)
 		buf_printf(&c->out, "Content-Type: %s\r\n", r->content_type);
 	if (!c->keep_conn)
@@ -648,15 +653,15 @@ static bool process_http(struct worker *w, struct conn *c)
 		return false;
 	}
 	buf_append(&c->params, c->in.data, head.head_len);
-	memmove(c->in.data, c->in.data + head.head_len, c->in.len - head.head_len);
-	c->in.len -= head.head_len;
-	if (c->params.failed ||
-	    http_parse_request_head(c->params.data, c->params.len, &head) !=
-		    PARSE_OK) {
+	if (c->params.failed) {
+		buf_reset(&c->in);
 		handler_json_error(&c->resp, 400, "bad_request", "request too large");
 		complete_request(w, c);
 		return false;
 	}
+	http_head_rebase(&head, c->in.data, c->params.data);
+	memmove(c->in.data, c->in.data + head.head_len, c->in.len - head.head_len);
+	c->in.len -= head.head_len;
 	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
 	for (size_t i = 0; i < head.nheaders; i++) {
 		if (!request_set_http_header(&c->req, head.headers[i].name,

@@ -233,3 +233,29 @@ Test(buf, free_allows_reuse)
 	cr_assert_str_eq(b.data, "ok");
 	buf_free(&b);
 }
+
+Test(buf, append_uint_writes_decimal)
+{
+	static const struct {
+		unsigned long long value;
+		const char *text;
+	} cases[] = {
+		{0, "0"}, {7, "7"}, {10, "10"}, {200, "200"}, {4096, "4096"},
+		{18446744073709551615ULL, "18446744073709551615"},
+	};
+	struct buf b;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_init(&b, 64);
+		buf_append_str(&b, "n=");
+		buf_append_uint(&b, cases[i].value);
+		cr_expect(strncmp(b.data, "n=", 2) == 0 &&
+			  strcmp(b.data + 2, cases[i].text) == 0,
+			  "%llu: %s", cases[i].value, b.data);
+		buf_free(&b);
+	}
+	buf_init(&b, 3);
+	buf_append_uint(&b, 1234);
+	cr_expect(b.failed, "a number past max fails like any append");
+	buf_free(&b);
+}

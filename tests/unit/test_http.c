@@ -856,3 +856,27 @@ Test(http, reparse_same_buffer)
 	cr_assert(memcmp(&a, &b, sizeof(a)) == 0);
 	free(copy);
 }
+
+Test(http, rebased_head_reads_the_copy)
+{
+	struct http_request_head head, again;
+	char *copy, *moved;
+
+	cr_assert_eq(parse_copy(S(NGINX_HEAD), &head, &copy), PARSE_OK);
+	moved = dup_exact(copy, head.head_len);
+	http_head_rebase(&head, copy, moved);
+	/* The original is gone: everything must come from the copy. */
+	memset(copy, 'x', head.head_len);
+	free(copy);
+	cr_assert_eq(http_parse_request_head(moved, head.head_len, &again),
+		     PARSE_OK);
+	cr_expect(head.method == moved && again.method == moved);
+	cr_expect(head.target == again.target);
+	cr_assert_eq(head.nheaders, again.nheaders);
+	for (size_t i = 0; i < head.nheaders; i++) {
+		cr_expect(head.headers[i].name == again.headers[i].name, "%zu", i);
+		cr_expect(head.headers[i].value == again.headers[i].value, "%zu", i);
+		cr_expect_eq(head.headers[i].value_len, again.headers[i].value_len);
+	}
+	free(moved);
+}
