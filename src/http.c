@@ -83,9 +83,13 @@ static bool header_is(const struct http_header *h, const char *name)
 static enum parse_result next_line(const char *buf, size_t limit, size_t pos,
 				   size_t *line_len)
 {
-	const char *cr = memchr(buf + pos, '\r', limit - pos);
-	size_t end = cr != NULL ? (size_t)(cr - buf) : limit;
+	const char *cr;
+	size_t end;
 
+	if (pos >= limit)
+		return PARSE_ABSENT; /* also: memchr() must not get a NULL buf */
+	cr = memchr(buf + pos, '\r', limit - pos);
+	end = cr != NULL ? (size_t)(cr - buf) : limit;
 	if (memchr(buf + pos, '\n', end - pos) != NULL)
 		return PARSE_INVALID;
 	if (cr == NULL || end + 1 == limit)
