@@ -42,11 +42,16 @@ trap cleanup EXIT
 
 random_port() { echo $((20000 + RANDOM % 12768)); }
 
-# Waits until $1 (a URL) answers while process $2 lives; false when the
-# process ended first (its port was taken meanwhile).
+# Waits until http://127.0.0.1:$1/ answers from a socket that process $2
+# listens on; false when the process ended first (its port was taken
+# meanwhile). An answer alone is not enough: another server that holds the
+# port answers too, until ours gives up binding it.
 wait_http() {
   while kill -0 "$2" 2>/dev/null; do
-    curl -s -o /dev/null --max-time 2 "$1" && return 0
+    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" &&
+      ss -Hltnp "sport = :$1" | grep -q "pid=$2,"; then
+      return 0
+    fi
     sleep 0.05
   done
   wait "$2" 2>/dev/null || true
@@ -85,7 +90,7 @@ start_on_free_port() {
     "$setup" "$port"
     "${cmd[@]}" 2>>"$log" &
     pids+=($!)
-    wait_http "http://127.0.0.1:$port/" "$!" && return 0
+    wait_http "$port" "$!" && return 0
   done
   fail "${setup%_setup} did not start: $(cat "$log" "$tmp"/*-error.log "$tmp"/run/*.log 2>/dev/null)"
 }
