@@ -94,6 +94,7 @@ struct db {
 	char *password; /* NULL: libpq's own sources */
 	long timeout_seconds;
 	bool timed_out; /* the last execute() failed by running out of time */
+	unsigned long timeouts; /* statements that ran out of time, ever */
 	bool connected_before; /* a later connect is a reconnect */
 };
 
@@ -183,6 +184,7 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 
 		if (left <= 0) {
 			db->timed_out = true;
+			db->timeouts++;
 			goto fail;
 		}
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
@@ -203,6 +205,7 @@ static PGresult *execute(struct db *db, enum statement st, int nparams,
 		const char *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
 
 		db->timed_out = state != NULL && strcmp(state, "57014") == 0;
+		db->timeouts += db->timed_out;
 	}
 	PQclear(result);
 	/* An error such as "terminating connection" leaves it unusable. */
@@ -340,9 +343,9 @@ static enum db_result run(struct db *db, enum statement st, int nparams,
 	return DB_OK;
 }
 
-bool db_timed_out(const struct db *db)
+unsigned long db_timeouts(const struct db *db)
 {
-	return db->timed_out;
+	return db->timeouts;
 }
 
 enum db_result db_ping(struct db *db)

@@ -62,9 +62,9 @@ enum db_result db_connect(struct db *db, char *err, size_t err_cap) AG_MUST_CHEC
 enum db_result db_ping(struct db *db) AG_MUST_CHECK;
 enum db_result db_secret(struct db *db, uint8_t key[DB_SECRET_LEN]) AG_MUST_CHECK;
 
-/* Whether the last call failed by running out of --db-timeout (the
- * database hangs, rather than being down). */
-bool db_timed_out(const struct db *db);
+/* How many statements ran out of --db-timeout on this connection object
+ * (the database hangs, rather than being down), since db_new(). */
+unsigned long db_timeouts(const struct db *db);
 
 /* A valid session: DB_OK with `out`, DB_NOT_FOUND when absent, expired or
  * its user disabled. last_seen is written at most once per touch_seconds. */

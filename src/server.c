@@ -36,8 +36,8 @@
 #define HASH_QUEUE_PER_THREAD 32     /* waiting logins per hashing thread */
 #define EPOLL_BATCH 64
 #define PURGE_INTERVAL_SECONDS 600   /* how often expired rows are deleted */
-/* After a batch of session lookups ran out of --db-timeout, the checks a
- * request thread reads for this long are refused at once rather than
+/* After a statement of a request thread ran out of --db-timeout, the
+ * checks that thread reads for this long are refused at once rather than
  * asked of the hanging database: they arrived while it waited, and would
  * otherwise wait up to twice the timeout. The next batch after it probes
  * the database again. */
@@ -89,6 +89,7 @@ struct worker {
 	 * asked for after each round of events. */
 	struct conn *waiting;
 	struct timespec stalled_until; /* CLOCK_MONOTONIC; STALL_REFUSE_MS */
+	unsigned long timeouts_seen;   /* db_timeouts() when last looked at */
 };
 
 struct hasher {
@@ -457,6 +458,25 @@ static void defer_to_hasher(struct worker *w, struct conn *c,
 	complete_request(w, c);
 }
 
+/* Starts STALL_REFUSE_MS when a statement of this thread has run out of
+ * time since the last look. */
+static void note_db_timeouts(struct worker *w)
+{
+	unsigned long timeouts = db_timeouts(w->db);
+
+	if (timeouts == w->timeouts_seen)
+		return;
+	w->timeouts_seen = timeouts;
+	clock_gettime(CLOCK_MONOTONIC, &w->stalled_until);
+	w->stalled_until.tv_nsec += STALL_REFUSE_MS % 1000 * 1000000L;
+	w->stalled_until.tv_sec += STALL_REFUSE_MS / 1000 +
+				   w->stalled_until.tv_nsec / 1000000000L;
+	w->stalled_until.tv_nsec %= 1000000000L;
+	log_event(LOG_WARN, 0, "database_hangs", "msg",
+		  "a statement ran out of --db-timeout; checks are refused "
+		  "for a second", NULL);
+}
+
 /*
  * Where a request goes after its handler ran on a request thread: to a
  * hashing thread (ctx.defer), to the worker's batch of session lookups
@@ -465,6 +485,7 @@ static void defer_to_hasher(struct worker *w, struct conn *c,
 static void handler_returned(struct worker *w, struct conn *c,
 			     handler_fn *handler, const struct handler_ctx *ctx)
 {
+	note_db_timeouts(w);
 	if (ctx->defer) {
 		defer_to_hasher(w, c, handler);
 	} else if (handler_waiting(ctx)) {
@@ -850,16 +871,7 @@ static void lookup_batch(struct worker *w, struct db_session_check **checks,
 		return;
 	}
 	db_check_sessions(w->db, checks, n, srv.cfg->session_idle);
-	if (db_timed_out(w->db)) {
-		clock_gettime(CLOCK_MONOTONIC, &w->stalled_until);
-		w->stalled_until.tv_nsec += STALL_REFUSE_MS % 1000 * 1000000L;
-		w->stalled_until.tv_sec += STALL_REFUSE_MS / 1000 +
-					   w->stalled_until.tv_nsec / 1000000000L;
-		w->stalled_until.tv_nsec %= 1000000000L;
-		log_event(LOG_WARN, 0, "database_hangs", "msg",
-			  "a session lookup ran out of --db-timeout; checks are "
-			  "refused for a second", NULL);
-	}
+	note_db_timeouts(w);
 }
 
 /*
