@@ -50,6 +50,9 @@ TARGET_P99_MS=5
 TARGET_FLOOD_P99_FACTOR=2
 TARGET_RSS_MIB=32
 
+# Idle connections each nginx worker keeps to the daemon (README: Performance).
+UPSTREAM_KEEPALIVE=64
+
 usage() {
   cat <<'EOF'
 Usage: scripts/bench.sh [OPTIONS]
@@ -321,7 +324,7 @@ http {
     scgi_temp_path $NGX/tmp/scgi;
 
     upstream authgate {
-$(upstream_servers "$S1")        keepalive 64;
+$(upstream_servers "$S1")        keepalive $UPSTREAM_KEEPALIVE;
     }
     upstream authgate_nokeepalive {
 $(upstream_servers "$S1")    }
@@ -355,7 +358,7 @@ EOF
       cat <<EOF
 
     upstream authgate_nocache {
-$(upstream_servers "$S2")        keepalive 64;
+$(upstream_servers "$S2")        keepalive $UPSTREAM_KEEPALIVE;
     }
     server {
         listen 127.0.0.1:$3;
@@ -860,9 +863,9 @@ write_json() {
   echo "  \"date\": $(json_str "$DATE"),"
   echo "  \"machine\": {\"hostname\": $(json_str "$(uname -n)"), \"kernel\": $(json_str "$(uname -srm)"), \"cpu\": $(json_str "$CPU_MODEL"), \"cores\": $CORES, \"memory_mib\": $MEM_MIB, \"load_average_at_start\": $(json_str "$LOAD_AT_START")},"
   echo "  \"versions\": {\"authgate\": $(json_str "$AUTHGATE_VERSION"), \"git\": $(json_str "$GIT_REV"), \"nginx\": $(json_str "$NGINX_VERSION"), \"postgresql\": $(json_str "$PG_VERSION"), \"wrk\": $(json_str "$WRK_VERSION")},"
-  printf '  "setup": {"duration_s": %s, "warmup_s": %s, "wrk_threads": %s, "connections": %s, "login_connections": %s, "check_timeout_s": %s, "nginx_workers": 2, "nginx_access_log": false, "upstream_keepalive": 16, "daemon": %s, "daemon_args": [' \
+  printf '  "setup": {"duration_s": %s, "warmup_s": %s, "wrk_threads": %s, "connections": %s, "login_connections": %s, "check_timeout_s": %s, "nginx_workers": 2, "nginx_access_log": false, "upstream_keepalive": %s, "daemon": %s, "daemon_args": [' \
     "$DURATION" "$WARMUP" "$WRK_THREADS" "$CONNECTIONS" "$LOGIN_CONNECTIONS" "$CHECK_TIMEOUT" \
-    "$(json_str "--threads 2 --cookie-secure off (scripts/dev stack)")"
+    "$UPSTREAM_KEEPALIVE" "$(json_str "--threads 2 --cookie-secure off (scripts/dev stack)")"
   first=1
   for k in "${DAEMON_ARGS[@]}"; do
     ((first)) || printf ', '
