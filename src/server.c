@@ -65,7 +65,7 @@ struct conn {
 	size_t out_pos;
 	bool close_after_write;
 	bool with_hasher; /* owned by a hashing thread until it comes back */
-	struct timespec queued_at; /* CLOCK_MONOTONIC, when handed to hashing */
+	int64_t queued_at_ms; /* monotonic_ms() when handed to hashing */
 	bool watching_out; /* EPOLLOUT is registered */
 	bool abandoned;   /* the client left while its login was queued */
 	bool deferred;    /* a check that must hash (ctx.defer), not a login */
@@ -88,7 +88,7 @@ struct worker {
 	/* Checks waiting for their session lookup, linked by next_in_queue;
 	 * asked for after each round of events. */
 	struct conn *waiting;
-	struct timespec stalled_until; /* CLOCK_MONOTONIC; STALL_REFUSE_MS */
+	int64_t stalled_until_ms; /* monotonic_ms(); STALL_REFUSE_MS */
 	unsigned long timeouts_seen;   /* db_timeouts() when last looked at */
 };
 
@@ -118,6 +118,14 @@ static struct {
 	struct conn *queue_head, *queue_tail;
 	size_t queue_len;
 } srv;
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* Sentinels in epoll data to tell the listening socket and the wake-up
  * eventfd from connections. */
@@ -402,7 +410,7 @@ static bool enqueue_for_hasher(struct worker *w, struct conn *c)
 {
 	bool queued = false;
 
-	clock_gettime(CLOCK_MONOTONIC, &c->queued_at);
+	c->queued_at_ms = monotonic_ms();
 	pthread_mutex_lock(&srv.queue_lock);
 	if (srv.queue_len < queue_capacity()) {
 		c->with_hasher = true;
@@ -467,11 +475,7 @@ static void note_db_timeouts(struct worker *w)
 	if (timeouts == w->timeouts_seen)
 		return;
 	w->timeouts_seen = timeouts;
-	clock_gettime(CLOCK_MONOTONIC, &w->stalled_until);
-	w->stalled_until.tv_nsec += STALL_REFUSE_MS % 1000 * 1000000L;
-	w->stalled_until.tv_sec += STALL_REFUSE_MS / 1000 +
-				   w->stalled_until.tv_nsec / 1000000000L;
-	w->stalled_until.tv_nsec %= 1000000000L;
+	w->stalled_until_ms = monotonic_ms() + STALL_REFUSE_MS;
 	log_event(LOG_WARN, 0, "database_hangs", "msg",
 		  "a statement ran out of --db-timeout; checks are refused "
 		  "for a second", NULL);
@@ -851,21 +855,12 @@ static void collect_done(struct worker *w)
 	}
 }
 
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* One statement for `n` checks, unless the database has just been found
  * hanging (STALL_REFUSE_MS): then each check fails at once. */
 static void lookup_batch(struct worker *w, struct db_session_check **checks,
 			 size_t n)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (before(&now, &w->stalled_until)) {
+	if (monotonic_ms() < w->stalled_until_ms) {
 		for (size_t i = 0; i < n; i++)
 			checks[i]->result = DB_ERROR;
 		return;
@@ -1021,21 +1016,17 @@ static void *hasher_main(void *arg)
 	while ((c = next_job()) != NULL) {
 		struct worker *w = c->worker;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
-		struct timespec now;
 
 		/* A client that gave up while queued costs no hashing. */
 		c->abandoned = poll(&pfd, 1, 0) > 0 &&
 			       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* A login that waited past --hash-wait is answered at once
 		 * rather than hashed for a client (and nginx) that may well
 		 * have given up, so a backlog drains instead of growing. A
 		 * deferred check has no such answer (nginx would make any
 		 * other status than 401/403 a 500), so it is made. */
 		if (!c->abandoned && !c->deferred &&
-		    (now.tv_sec - c->queued_at.tv_sec) * 1000 +
-				    (now.tv_nsec - c->queued_at.tv_nsec) / 1000000 >
-			    srv.cfg->hash_wait * 1000) {
+		    monotonic_ms() - c->queued_at_ms > srv.cfg->hash_wait * 1000) {
 			log_event(LOG_WARN, c->req.id, "hash_wait_exceeded",
 				  NULL);
 			metrics_login(LOGIN_BUSY);
