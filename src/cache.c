@@ -40,6 +40,9 @@ struct cache {
 	atomic_uint_fast64_t epoch;
 	atomic_bool usable;
 	atomic_int notify_fd;
+	/* Set while the listener reads and applies notifications: they are
+	 * out of the socket but not yet applied. */
+	atomic_bool applying;
 	pthread_mutex_t sync_lock;
 	char last_sync[CACHE_SYNC_MAX + 1];
 };
@@ -75,6 +78,7 @@ struct cache *cache_new(size_t max_entries, long ttl_seconds)
 	atomic_init(&c->epoch, 0);
 	atomic_init(&c->usable, false);
 	atomic_init(&c->notify_fd, -1);
+	atomic_init(&c->applying, false);
 	pthread_mutex_init(&c->sync_lock, NULL);
 	return c;
 }
@@ -112,21 +116,46 @@ uint64_t cache_epoch(struct cache *c)
 	return atomic_load(&c->epoch);
 }
 
-static bool notification_pending(struct cache *c)
+static bool notification_pending(struct cache *c, struct cache_round *round)
 {
 	struct pollfd pfd = {.fd = atomic_load(&c->notify_fd), .events = POLLIN};
 
-	return pfd.fd >= 0 && poll(&pfd, 1, 0) != 0;
+	if (round != NULL && round->polled)
+		return round->pending;
+	if (pfd.fd < 0)
+		return false;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) < 0)
+		pfd.revents = POLLERR;
+	if (round != NULL) {
+		round->polled = true;
+		round->pending = pfd.revents != 0;
+	}
+	return pfd.revents != 0;
 }
 
-bool cache_get(struct cache *c, const uint8_t key[CACHE_KEY_LEN], int64_t now,
+void cache_round_start(struct cache_round *round)
+{
+	round->polled = false;
+}
+
+void cache_hold(struct cache *c, bool hold)
+{
+	atomic_store(&c->applying, hold);
+}
+
+bool cache_get(struct cache *c, struct cache_round *round,
+	       const uint8_t key[CACHE_KEY_LEN], int64_t now,
 	       struct identity *out)
 {
 	size_t bucket;
 	struct shard *s;
 	bool hit = false;
 
-	if (!atomic_load(&c->usable) || notification_pending(c))
+	/* The socket first, then the hold: a notification the listener has
+	 * taken out of the socket is held until applied. */
+	if (!atomic_load(&c->usable) || notification_pending(c, round) ||
+	    atomic_load(&c->applying))
 		return false;
 	s = shard_of(c, key, &bucket);
 	pthread_mutex_lock(&s->lock);

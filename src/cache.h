@@ -37,10 +37,28 @@ void cache_free(struct cache *cache);
  */
 uint64_t cache_epoch(struct cache *cache);
 
+/*
+ * A request thread's look at the listener's socket for one round of
+ * events (see cache_set_usable()): polled at the round's first cache_get()
+ * and not again until cache_round_start(), which the thread calls after
+ * each epoll_wait(). So a notification that arrives during a round is
+ * heeded from the next one, a fraction of a millisecond later, and a busy
+ * thread makes one poll() per round instead of one per check. The caches
+ * share that socket, so one round serves them all.
+ */
+struct cache_round {
+	bool polled;
+	bool pending;
+};
+
+void cache_round_start(struct cache_round *round);
+
 /* Copies the entry for `key` into `out` when usable, present and still
- * within both its ttl and the identity's expiry at `now`. */
-bool cache_get(struct cache *cache, const uint8_t key[CACHE_KEY_LEN],
-	       int64_t now, struct identity *out);
+ * within both its ttl and the identity's expiry at `now`. `round` may be
+ * NULL: the listener's socket is then polled on every call. */
+bool cache_get(struct cache *cache, struct cache_round *round,
+	       const uint8_t key[CACHE_KEY_LEN], int64_t now,
+	       struct identity *out);
 
 /* Stores a validated identity (checked at `now`) unless the cache is
  * unusable or invalidated since `epoch`. Evicts an old entry when full. */
@@ -69,6 +87,14 @@ void cache_apply_notification(struct cache *cache, const char *payload);
  * and its arrival to what PostgreSQL takes to send it.
  */
 void cache_set_usable(struct cache *cache, bool usable, int notify_fd);
+
+/*
+ * Held by the listener from before it reads its socket until it has
+ * applied what it read: no entry is trusted meanwhile, so a notification
+ * is never out of the socket and not yet applied while a check trusts the
+ * cache.
+ */
+void cache_hold(struct cache *cache, bool hold);
 
 size_t cache_size(struct cache *cache);
 

@@ -110,7 +110,8 @@ bool check_basic(const struct request *req, struct handler_ctx *ctx,
 	if (ctx->basic_cache != NULL)
 		credentials_key(ctx, &creds, key);
 	if (ctx->basic_cache != NULL &&
-	    cache_get(ctx->basic_cache, key, now, out)) {
+	    cache_get(ctx->basic_cache, ctx->cache_round, key, now,
+		      out)) {
 		*result = AUTH_OK;
 	} else if (!ctx->on_hasher) {
 		ctx->defer = true;

@@ -694,21 +694,29 @@ int db_socket(struct db *db)
 	return db->conn ? PQsocket(db->conn) : -1;
 }
 
-enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
-				     db_notify_fn *fn, void *arg)
+enum db_result db_wait_readable(struct db *db, int wake_fd, int timeout_ms,
+				bool *readable)
 {
 	struct pollfd pfd[2] = {
 		{.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN},
 		{.fd = wake_fd, .events = POLLIN},
 	};
-	PGnotify *note;
 
+	*readable = false;
 	if (db->conn == NULL || pfd[0].fd < 0)
 		return DB_ERROR;
 	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
 		return DB_ERROR;
-	if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-	    !PQconsumeInput(db->conn))
+	*readable = (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+	return DB_OK;
+}
+
+enum db_result db_read_notifications(struct db *db, db_notify_fn *fn,
+				     void *arg)
+{
+	PGnotify *note;
+
+	if (!PQconsumeInput(db->conn))
 		return DB_ERROR;
 	while ((note = PQnotifies(db->conn)) != NULL) {
 		fn(note->extra, arg);

@@ -171,13 +171,20 @@ int db_socket(struct db *db);
 typedef void db_notify_fn(const char *payload, void *arg);
 
 /*
- * Waits until a notification arrives, `wake_fd` becomes readable, or
- * `timeout_ms` passes, then calls `fn` for every notification received.
- * DB_ERROR when the connection is lost: the socket stays open until
- * db_close(), so the caller can stop trusting it first.
+ * Waits until the listening connection's socket or `wake_fd` becomes
+ * readable, or `timeout_ms` passes; `readable` tells whether the socket
+ * did. DB_ERROR when the connection is unusable.
  */
-enum db_result db_wait_notifications(struct db *db, int wake_fd, int timeout_ms,
-				     db_notify_fn *fn, void *arg) AG_MUST_CHECK;
+enum db_result db_wait_readable(struct db *db, int wake_fd, int timeout_ms,
+				bool *readable) AG_MUST_CHECK;
+
+/*
+ * Reads what the socket holds and calls `fn` for every notification
+ * received. DB_ERROR when the connection is lost: the socket stays open
+ * until db_close(), so the caller can stop trusting it first.
+ */
+enum db_result db_read_notifications(struct db *db, db_notify_fn *fn,
+				     void *arg) AG_MUST_CHECK;
 
 /* Ends the session, or with `all` every session of its user. */
 enum db_result db_logout(struct db *db, const uint8_t token_hash[32], bool all,

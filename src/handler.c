@@ -194,7 +194,7 @@ static enum auth_result identify_hash(struct handler_ctx *ctx,
 	enum db_result r;
 
 	if (ctx->cache != NULL) {
-		if (cache_get(ctx->cache, hash, now, out))
+		if (cache_get(ctx->cache, ctx->cache_round, hash, now, out))
 			return AUTH_OK;
 		epoch = cache_epoch(ctx->cache);
 	}

@@ -37,6 +37,9 @@ struct handler_ctx {
 	 * BASIC_KEY_LEN random bytes, new in every process); NULL when off. */
 	struct cache *basic_cache;
 	const uint8_t *basic_key;
+	/* The request thread's current round (cache_round_start()); NULL on
+	 * a hashing thread, which polls on every cache lookup. */
+	struct cache_round *cache_round;
 	/* True on a hashing thread: the handler may hash passwords. */
 	bool on_hasher;
 	/*

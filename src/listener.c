@@ -46,6 +46,34 @@ static void set_usable(struct listener *l, bool usable, int notify_fd)
 		cache_set_usable(l->basic_cache, usable, notify_fd);
 }
 
+static void hold(struct listener *l, bool on)
+{
+	if (l->cache != NULL)
+		cache_hold(l->cache, on);
+	if (l->basic_cache != NULL)
+		cache_hold(l->basic_cache, on);
+}
+
+/* Waits for notifications and applies them; the caches are held from
+ * before the socket is read until then (cache_hold()). */
+static enum db_result take_notifications(struct listener *l)
+{
+	bool readable;
+	enum db_result r = db_wait_readable(l->db, l->wake_fd, WAIT_SLICE_MS,
+					    &readable);
+
+	if (r != DB_OK || !readable)
+		return r;
+	hold(l, true);
+	r = db_read_notifications(l->db, apply, l);
+	/* A lost connection makes the caches unusable before the hold
+	 * ends: what it read may not all have been applied. */
+	if (r != DB_OK)
+		set_usable(l, false, -1);
+	hold(l, false);
+	return r;
+}
+
 static void *listener_main(void *arg)
 {
 	struct listener *l = arg;
@@ -74,8 +102,7 @@ static void *listener_main(void *arg)
 				log_event(LOG_INFO, 0, "cache_on", NULL);
 			warned = false;
 		}
-		if (db_wait_notifications(l->db, l->wake_fd, WAIT_SLICE_MS, apply,
-					  l) != DB_OK) {
+		if (take_notifications(l) != DB_OK) {
 			/* Unusable before the socket closes: its number
 			 * must not be polled after it is reused. */
 			set_usable(l, false, -1);

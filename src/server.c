@@ -89,6 +89,7 @@ struct worker {
 	 * asked for after each round of events. */
 	struct conn *waiting;
 	int64_t stalled_until_ms; /* monotonic_ms(); STALL_REFUSE_MS */
+	struct cache_round round; /* started after each epoll_wait() */
 	unsigned long timeouts_seen;   /* db_timeouts() when last looked at */
 };
 
@@ -502,7 +503,8 @@ static void handler_returned(struct worker *w, struct conn *c,
 }
 
 /* What a handler gets on this thread. */
-static struct handler_ctx thread_ctx(struct db *db, bool on_hasher)
+static struct handler_ctx thread_ctx(struct db *db, bool on_hasher,
+				     struct cache_round *round)
 {
 	return (struct handler_ctx){
 		.cfg = srv.cfg,
@@ -512,12 +514,13 @@ static struct handler_ctx thread_ctx(struct db *db, bool on_hasher)
 		.basic_cache = srv.basic_cache,
 		.basic_key = srv.basic_key,
 		.on_hasher = on_hasher,
+		.cache_round = round,
 	};
 }
 
 static void dispatch(struct worker *w, struct conn *c)
 {
-	struct handler_ctx ctx = thread_ctx(w->db, false);
+	struct handler_ctx ctx = thread_ctx(w->db, false, &w->round);
 	struct route route;
 
 	c->req.id = atomic_fetch_add(&srv.next_request_id, 1) + 1;
@@ -662,7 +665,7 @@ static bool process_http(struct worker *w, struct conn *c)
 	struct http_request_head head;
 	enum parse_result r = http_parse_request_head(c->in.data, c->in.len,
 						      &head);
-	struct handler_ctx ctx = thread_ctx(w->db, false);
+	struct handler_ctx ctx = thread_ctx(w->db, false, &w->round);
 
 	if (r == PARSE_ABSENT)
 		return true;
@@ -890,7 +893,7 @@ static void run_lookups(struct worker *w)
 		lookup_batch(w, checks, n);
 		for (size_t i = 0; i < n; i++) {
 			struct conn *c = batch[i];
-			struct handler_ctx ctx = thread_ctx(w->db, false);
+			struct handler_ctx ctx = thread_ctx(w->db, false, &w->round);
 
 			c->lookup.done = true;
 			ctx.lookup = &c->lookup;
@@ -954,6 +957,7 @@ static void *worker_main(void *arg)
 			log_system_error("epoll_wait");
 			break;
 		}
+		cache_round_start(&w->round);
 		for (int i = 0; i < n; i++) {
 			void *tag = events[i].data.ptr;
 
@@ -1033,7 +1037,7 @@ static void *hasher_main(void *arg)
 			busy_response(&c->resp, srv.cfg->hash_wait,
 				      "no hashing slot in time");
 		} else if (!c->abandoned) {
-			struct handler_ctx ctx = thread_ctx(h->db, true);
+			struct handler_ctx ctx = thread_ctx(h->db, true, NULL);
 
 			metrics_gauge_add(GAUGE_HASHING, 1);
 			c->handler(&c->req, &c->resp, &ctx);

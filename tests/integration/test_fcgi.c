@@ -1,8 +1,9 @@
 /*
  * The daemon's FastCGI socket spoken to directly (a minimal client of our
  * own), and many concurrent requests through nginx: more connections than
- * the daemon has threads (the stack runs --threads 2), idle kept-alive
- * connections, a client that stops half-way.
+ * the daemon has threads (the stack runs the default, half the cores, so
+ * 16 connections are more up to 32 cores), idle kept-alive connections, a
+ * client that stops half-way.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>

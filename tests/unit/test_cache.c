@@ -1,6 +1,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cache.h"
 
@@ -45,7 +47,7 @@ Test(cache, put_then_get_copies_everything)
 
 	key_of(key, 1);
 	cache_put(c, key, &in, 100, cache_epoch(c));
-	cr_assert(cache_get(c, key, 100, &out));
+	cr_assert(cache_get(c, NULL, key, 100, &out));
 	cr_assert_eq(out.user_id, 7);
 	cr_assert_str_eq(out.username, "user7");
 	cr_assert_str_eq(out.email, "u@example.com");
@@ -67,12 +69,12 @@ Test(cache, entries_live_for_the_ttl_and_never_past_expiry)
 	key_of(a, 1);
 	key_of(b, 2);
 	cache_put(c, a, &id, 100, cache_epoch(c)); /* expires at 130 < 100+60 */
-	cr_assert(cache_get(c, a, 129, &out));
-	cr_assert(!cache_get(c, a, 130, &out), "never past the session's expiry");
+	cr_assert(cache_get(c, NULL, a, 129, &out));
+	cr_assert(!cache_get(c, NULL, a, 130, &out), "never past the session's expiry");
 	id.expires_at = 0; /* an API token without expiry */
 	cache_put(c, b, &id, 100, cache_epoch(c));
-	cr_assert(cache_get(c, b, 159, &out));
-	cr_assert(!cache_get(c, b, 160, &out), "re-checked after the ttl");
+	cr_assert(cache_get(c, NULL, b, 159, &out));
+	cr_assert(!cache_get(c, NULL, b, 160, &out), "re-checked after the ttl");
 	cache_free(c);
 }
 
@@ -89,7 +91,7 @@ Test(cache, an_overtaken_answer_is_not_stored)
 	epoch = cache_epoch(c);
 	cache_drop_key(c, other);
 	cache_put(c, key, &id, 100, epoch);
-	cr_assert(!cache_get(c, key, 100, &out));
+	cr_assert(!cache_get(c, NULL, key, 100, &out));
 	cache_free(c);
 }
 
@@ -101,13 +103,13 @@ Test(cache, unusable_cache_neither_stores_nor_answers)
 
 	key_of(key, 1);
 	cache_put(c, key, &id, 100, cache_epoch(c));
-	cr_assert(!cache_get(c, key, 100, &out), "a new cache is not usable");
+	cr_assert(!cache_get(c, NULL, key, 100, &out), "a new cache is not usable");
 	cache_set_usable(c, true, -1);
 	cache_put(c, key, &id, 100, cache_epoch(c));
-	cr_assert(cache_get(c, key, 100, &out));
+	cr_assert(cache_get(c, NULL, key, 100, &out));
 	cache_set_usable(c, false, -1);
 	cr_assert_eq(cache_size(c), 0, "losing the listener empties the cache");
-	cr_assert(!cache_get(c, key, 100, &out));
+	cr_assert(!cache_get(c, NULL, key, 100, &out));
 	cache_free(c);
 }
 
@@ -128,12 +130,12 @@ Test(cache, notifications_drop_what_they_name)
 	for (size_t i = 0; i < CACHE_KEY_LEN; i++)
 		sprintf(payload + 5 + 2 * i, "%02x", k3[i]);
 	cache_apply_notification(c, payload);
-	cr_assert(!cache_get(c, k3, 100, &out));
-	cr_assert(cache_get(c, k1, 100, &out));
+	cr_assert(!cache_get(c, NULL, k3, 100, &out));
+	cr_assert(cache_get(c, NULL, k1, 100, &out));
 
 	cache_apply_notification(c, "user:1");
-	cr_assert(!cache_get(c, k1, 100, &out));
-	cr_assert(!cache_get(c, k2, 100, &out));
+	cr_assert(!cache_get(c, NULL, k1, 100, &out));
+	cr_assert(!cache_get(c, NULL, k2, 100, &out));
 	cr_assert_eq(cache_size(c), 0);
 	cache_free(c);
 }
@@ -190,5 +192,63 @@ Test(cache, size_is_bounded)
 	/* max / shards + 1 per shard, 64 shards */
 	cr_assert_leq(cache_size(c), 640 + 64);
 	cr_assert_geq(cache_size(c), 600);
+	cache_free(c);
+}
+
+/* The listener's socket stand-in: a socketpair whose far end "sends a
+ * notification". */
+Test(cache, pending_notification_is_heeded_per_call_or_per_round)
+{
+	struct cache *c = cache_new(100, 60);
+	struct identity id = identity(1, 5000), out;
+	struct cache_round round = {0};
+	uint8_t key[CACHE_KEY_LEN];
+	int sv[2];
+	char byte = 'n';
+
+	cr_assert_not_null(c);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cache_set_usable(c, true, sv[0]);
+	key_of(key, 1);
+	cache_put(c, key, &id, 100, cache_epoch(c));
+	cache_round_start(&round);
+	cr_assert(cache_get(c, &round, key, 100, &out));
+	cr_assert_eq(write(sv[1], &byte, 1), 1);
+	cr_assert(!cache_get(c, NULL, key, 100, &out),
+		  "without a round, every lookup polls");
+	cr_assert(cache_get(c, &round, key, 100, &out),
+		  "a round polls once, at its first lookup");
+	cache_round_start(&round);
+	cr_assert(!cache_get(c, &round, key, 100, &out),
+		  "the next round sees the notification");
+	cr_assert(!cache_get(c, &round, key, 100, &out));
+	cr_assert_eq(read(sv[0], &byte, 1), 1);
+	cr_assert(!cache_get(c, &round, key, 100, &out),
+		  "the round remembers what it saw");
+	cache_round_start(&round);
+	cr_assert(cache_get(c, &round, key, 100, &out));
+	cache_set_usable(c, false, -1);
+	close(sv[0]);
+	close(sv[1]);
+	cache_free(c);
+}
+
+Test(cache, held_cache_answers_nothing)
+{
+	struct cache *c = usable_cache(100, 60);
+	struct identity id = identity(1, 5000), out;
+	struct cache_round round = {0};
+	uint8_t key[CACHE_KEY_LEN];
+
+	key_of(key, 1);
+	cache_put(c, key, &id, 100, cache_epoch(c));
+	cache_round_start(&round);
+	cr_assert(cache_get(c, &round, key, 100, &out));
+	cache_hold(c, true);
+	cr_assert(!cache_get(c, &round, key, 100, &out),
+		  "read from the socket but not yet applied");
+	cr_assert(!cache_get(c, NULL, key, 100, &out));
+	cache_hold(c, false);
+	cr_assert(cache_get(c, &round, key, 100, &out));
 	cache_free(c);
 }
