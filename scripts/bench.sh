@@ -5,6 +5,8 @@
 #   nginx static file            the web server alone
 #   auth_request -> 204          the limit: nginx's own auth_request cost (the
 #                                limit location answers after the subrequest)
+#   do-nothing upstream          the ceiling: the check's nginx path to an
+#                                upstream that answers at once (bench/ceiling.c)
 #   /auth/check, keepalive       a valid session cookie, upstream keepalive 64
 #   /auth/check, no keepalive    the same, one daemon connection per check
 #   /auth/check, cache off       every check asks PostgreSQL (needs the
@@ -107,6 +109,7 @@ done
 RUN=""
 STACKS=()
 NGINX_PIDFILE=""
+CEILING_PID=""
 BG_PIDS=()
 SUCCESS=0
 DISCARD=0   # interrupted: nothing worth keeping
@@ -118,6 +121,7 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  [[ -n $CEILING_PID ]] && stop_pid "$CEILING_PID" "ceiling responder"
   if [[ -n $NGINX_PIDFILE && -s $NGINX_PIDFILE ]]; then
     stop_pid "$(cat "$NGINX_PIDFILE")" "bench nginx"
   fi
@@ -248,6 +252,8 @@ state_get() {   # STACK NAME
 #   A: the limit, a static file, /protected with upstream keepalive
 #   B: /protected through an upstream without keepalive
 #   C: /protected through the cache-off daemon (keepalive)
+# and in A, /ceiling: the same check location (the snippet's, renamed)
+# proxied to bench/ceiling.c instead of the daemon.
 
 port_in_use() { [[ -n $(ss -Htln "sport = :$1") ]]; }
 free_port() {   # [TAKEN...]
@@ -302,6 +308,20 @@ cp "$ROOT/nginx/authgate.conf" "$ROOT/nginx/authgate-proxy-headers.conf" "$NGX/"
 SNIPPET_NOKEEP=$(snippet_variant authgate_nokeepalive nokeep)
 SNIPPET_NOCACHE=$(snippet_variant authgate_nocache)
 
+# The ceiling responder, and the snippet's check location pointed at it.
+log "building and starting the ceiling responder (bench/ceiling.c)"
+"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$RUN/ceiling" "$ROOT/bench/ceiling.c" ||
+  die "could not build bench/ceiling.c"
+"$RUN/ceiling" "$RUN/ceiling.sock" </dev/null >"$RUN/ceiling.log" 2>&1 &
+CEILING_PID=$!
+for ((i = 0; i < 50; i++)); do [[ -S $RUN/ceiling.sock ]] && break; sleep 0.1; done
+[[ -S $RUN/ceiling.sock ]] || die "the ceiling responder did not start"
+CEILING_LOCATION=$(sed -n '/^location = \/auth\/check {/,/^}/p' "$ROOT/nginx/authgate.conf" |
+  sed -e 's|^location = /auth/check {|location = /ceiling-check {|' \
+      -e 's|proxy_pass http://authgate;|proxy_pass http://authgate_ceiling;|')
+[[ $CEILING_LOCATION == *authgate_ceiling* ]] ||
+  die "no 'location = /auth/check' with 'proxy_pass http://authgate;' in nginx/authgate.conf; update scripts/bench.sh"
+
 write_nginx_conf() {   # PORT_A PORT_B PORT_C
   local user_line=""
   ((EUID == 0)) && user_line='user root;'   # workers must reach root's sockets
@@ -328,6 +348,10 @@ $(upstream_servers "$S1")        keepalive $UPSTREAM_KEEPALIVE;
     }
     upstream authgate_nokeepalive {
 $(upstream_servers "$S1")    }
+    upstream authgate_ceiling {
+        server unix:$RUN/ceiling.sock;
+        keepalive $UPSTREAM_KEEPALIVE;
+    }
 
     server {
         listen 127.0.0.1:$1;
@@ -344,6 +368,14 @@ $(upstream_servers "$S1")    }
             internal;
             return 204;
         }
+
+        # The ceiling: the check's own nginx path, to an upstream that
+        # answers at once.
+        location = /ceiling {
+            auth_request /ceiling-check;
+            empty_gif;
+        }
+$CEILING_LOCATION
 
 $(protected_location)
     }
@@ -446,6 +478,7 @@ login "$PORT_A" session
 COOKIE_A=$COOKIE LOGIN_COOKIE_A=$LOGIN_COOKIE LOGIN_BODY_A=$LOGIN_BODY
 expect_status "http://127.0.0.1:$PORT_A/static.txt" "" 200
 expect_status "http://127.0.0.1:$PORT_A/limit" "" 200
+expect_status "http://127.0.0.1:$PORT_A/ceiling" "" 200
 expect_status "http://127.0.0.1:$PORT_A/protected" "" 401
 expect_status "http://127.0.0.1:$PORT_A/protected" "$COOKIE_A" 200
 expect_status "http://127.0.0.1:$PORT_B/protected" "$COOKIE_A" 200
@@ -460,6 +493,7 @@ if ((HOLD)); then
   cat >&2 <<EOF
 bench: holding (Ctrl-C stops everything):
   limit:                 http://127.0.0.1:$PORT_A/limit
+  ceiling:               http://127.0.0.1:$PORT_A/ceiling
   check, keepalive:      http://127.0.0.1:$PORT_A/protected
   check, no keepalive:   http://127.0.0.1:$PORT_B/protected
   check, cache off:      ${S2:+http://127.0.0.1:$PORT_C/protected}
@@ -668,6 +702,7 @@ cache_word=""
 
 add_row static "nginx static file"
 add_row limit "auth_request -> 204 (limit)"
+add_row ceiling "do-nothing upstream (ceiling)"
 add_row check "check, ${cache_word}keepalive"
 add_row check_nokeep "check, ${cache_word}no keepalive"
 add_row check_nocache "check, cache off, keepalive"
@@ -681,6 +716,7 @@ measure static "$A/static.txt" "$CONNECTIONS" "$CHECK_TIMEOUT" "" "" "$WARMUP"
 measure limit "$A/limit" "$CONNECTIONS" "$CHECK_TIMEOUT" "" "" "$WARMUP"
 
 BENCH_COOKIE=$COOKIE_A
+measure ceiling "$A/ceiling" "$CONNECTIONS" "$CHECK_TIMEOUT" "" "" "$WARMUP"
 measure check "$A/protected" "$CONNECTIONS" "$CHECK_TIMEOUT" "$DAEMON_A" "$PG_A" "$WARMUP"
 measure check_nokeep "$B/protected" "$CONNECTIONS" "$CHECK_TIMEOUT" "$DAEMON_A" "$PG_A" "$WARMUP"
 if [[ -n $S2 ]]; then
@@ -821,7 +857,9 @@ FLOOD_LOGIN_SHARE=$(awk -v a="${RPS[flood_logins]}" -v b="$LOGINS_THEORY" 'BEGIN
 target login_rate info "logins/s $(rate "${RPS[login]}") = ${LOGIN_SHARE}% of what argon2id allows on $HASH_CORES hashing cores (${LOGINS_THEORY}/s: $HASH_MS ms of daemon CPU per login, $ARGON2_PARAMS); $(rate "${RPS[flood_logins]}")/s = ${FLOOD_LOGIN_SHARE}% during the check flood"
 t=0; num_lt "$(mib "$PEAK_KIB")" "$TARGET_RSS_MIB" && ((HASH_PEAK_KIB <= HASH_BOUND_KIB)) && t=1
 target rss "$t" "daemon resident memory < ${TARGET_RSS_MIB} MiB: peak $(mib "$PEAK_KIB") MiB over the run, $(mib "$PEAK_CHECKS_KIB") MiB while only checking (start $(mib "$RSS_START_A"), end $(mib "$RSS_END_A"): $(mib "$RSS_ANON_END_A") anonymous + $(mib "$RSS_FILE_END_A") file-backed); plus its hashing process: peak $(mib "$HASH_PEAK_KIB") MiB <= $(mib "$HASH_BOUND_KIB") MiB ($(mib "$HASH_RSS_START_A") at start + $HASH_THREADS threads x ($(mib "$ARGON2_M_KIB") MiB of argon2id + 1 MiB))"
-TARGETS=(check_ratio check_p99 check_errors nocache_ratio flood_p99 login_rate rss)
+CEILING_SHARE=$(awk -v a="${RPS[check]}" -v b="${RPS[ceiling]}" 'BEGIN { v = 0; if (b > 0) v = a / b * 100; printf "%.0f", v }')
+target ceiling info "the ceiling (the check's nginx path to a do-nothing upstream): ${RATIO[ceiling]}x the limit; the check reaches ${CEILING_SHARE}% of it"
+TARGETS=(check_ratio ceiling check_p99 check_errors nocache_ratio flood_p99 login_rate rss)
 
 print_targets() {
   local k mark
@@ -865,7 +903,7 @@ write_json() {
   echo "  \"versions\": {\"authgate\": $(json_str "$AUTHGATE_VERSION"), \"git\": $(json_str "$GIT_REV"), \"nginx\": $(json_str "$NGINX_VERSION"), \"postgresql\": $(json_str "$PG_VERSION"), \"wrk\": $(json_str "$WRK_VERSION")},"
   printf '  "setup": {"duration_s": %s, "warmup_s": %s, "wrk_threads": %s, "connections": %s, "login_connections": %s, "check_timeout_s": %s, "nginx_workers": 2, "nginx_access_log": false, "upstream_keepalive": %s, "daemon": %s, "daemon_args": [' \
     "$DURATION" "$WARMUP" "$WRK_THREADS" "$CONNECTIONS" "$LOGIN_CONNECTIONS" "$CHECK_TIMEOUT" \
-    "$UPSTREAM_KEEPALIVE" "$(json_str "--threads 2 --cookie-secure off (scripts/dev stack)")"
+    "$UPSTREAM_KEEPALIVE" "$(json_str "--cookie-secure off (scripts/dev stack; default --threads: cores / 2)")"
   first=1
   for k in "${DAEMON_ARGS[@]}"; do
     ((first)) || printf ', '
@@ -959,7 +997,7 @@ write_svg() {
           continue
         }
         bw = ratio[i] / scale * width; if (bw < 1) bw = 1
-        color = (label[i] ~ /limit/) ? "#888" : (label[i] ~ /static/) ? "#bbb" : (label[i] ~ /login/ && label[i] !~ /check/) ? "#d98c3f" : "#3b78b5"
+        color = (label[i] ~ /limit|ceiling/) ? "#888" : (label[i] ~ /static/) ? "#bbb" : (label[i] ~ /login/ && label[i] !~ /check/) ? "#d98c3f" : "#3b78b5"
         printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", left, y, bw, barh, color
         rf = (ratio[i] + 0 < 0.01) ? "%.4f" : "%.3f"
         printf "<text x=\"%.1f\" y=\"%d\">" rf "  (%s/s, p99 %s ms)</text>\n", left + bw + 6, y + barh - 5, ratio[i], rps[i], p99[i]
