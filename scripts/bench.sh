@@ -7,6 +7,8 @@
 #                                limit location answers after the subrequest)
 #   do-nothing upstream          the ceiling: the check's nginx path to an
 #                                upstream that answers at once (bench/ceiling.c)
+#   paired rounds                the limit, the ceiling and the check again,
+#                                a few seconds each, one after the other
 #   /auth/check, keepalive       a valid session cookie, upstream keepalive 64
 #   /auth/check, no keepalive    the same, one daemon connection per check
 #   /auth/check, cache off       every check asks PostgreSQL (needs the
@@ -18,7 +20,7 @@
 # It prints a table (each figure as a ratio of the limit) and writes
 # bench/results/latest.json and bench/results/latest.svg.
 #
-# Usage: scripts/bench.sh [--duration S] [--warmup S] [--connections N]
+# Usage: scripts/bench.sh [--duration S] [--warmup S] [--rounds N] [--connections N]
 #                         [--login-connections N] [--wrk-threads N]
 #                         [--daemon-arg ARG]... [--no-build] [--keep] [--hold]
 # (scripts/bench.sh --help explains them.) Other processes on the machine
@@ -35,6 +37,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 DURATION=10
 WARMUP=2
+ROUNDS=6
+ROUND_SECONDS=5
 CONNECTIONS=64
 LOGIN_CONNECTIONS=64
 WRK_THREADS=2
@@ -61,6 +65,8 @@ Usage: scripts/bench.sh [OPTIONS]
 
   --duration S            seconds measured per figure (default 10)
   --warmup S              seconds of warm-up before each figure (default 2)
+  --rounds N              paired rounds of limit, ceiling and check, 5 s each
+                          (default 6)
   --connections N         wrk connections for checks (default 64)
   --login-connections N   wrk connections for logins and the flood (default 64)
   --wrk-threads N         wrk threads (default 2)
@@ -84,6 +90,7 @@ while (($#)); do
   case $1 in
     --duration) positive_int "$1" "${2:-}"; DURATION=$2; shift 2 ;;
     --warmup) [[ ${2:-} =~ ^[0-9]+$ ]] || die "--warmup takes an integer"; WARMUP=$2; shift 2 ;;
+    --rounds) positive_int "$1" "${2:-}"; ROUNDS=$2; shift 2 ;;
     --connections) positive_int "$1" "${2:-}"; CONNECTIONS=$2; shift 2 ;;
     --login-connections) positive_int "$1" "${2:-}"; LOGIN_CONNECTIONS=$2; shift 2 ;;
     --wrk-threads) positive_int "$1" "${2:-}"; WRK_THREADS=$2; shift 2 ;;
@@ -726,6 +733,32 @@ else
   not_available check_nocache "this authgate has no --session-cache option"
 fi
 
+# Paired rounds: the machine's speed drifts from minute to minute (other
+# guests), so the limit, the ceiling and the check are measured again one
+# right after the other, and each round's ratios compare figures taken
+# seconds apart.
+round_rps() {   # ID URL
+  wrk_run "$RUN/$1.json" "$ROUND_SECONDS" "$CONNECTIONS" "$CHECK_TIMEOUT" "$2"
+  json_num "$RUN/$1.json" ok_rps
+}
+PAIRED_CEILING=() PAIRED_CHECK=() PAIRED_CHECK_CEILING=()
+BENCH_COOKIE=$COOKIE_A
+log "measuring $ROUNDS paired rounds of limit, ceiling and check (${ROUND_SECONDS}s each)"
+for ((i = 1; i <= ROUNDS; i++)); do
+  l=$(round_rps "round$i-limit" "$A/limit")
+  x=$(round_rps "round$i-ceiling" "$A/ceiling")
+  c=$(round_rps "round$i-check" "$A/protected")
+  PAIRED_CEILING+=("$(awk -v a="$x" -v b="$l" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
+  PAIRED_CHECK+=("$(awk -v a="$c" -v b="$l" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
+  PAIRED_CHECK_CEILING+=("$(awk -v a="$c" -v b="$x" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
+done
+# "lowest highest mean" of the numbers given.
+spread() { printf '%s\n' "$@" | awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 } { sum += $1 }
+  END { printf "%.3f %.3f %.3f\n", lo, hi, sum / NR }'; }
+read -r PC_LO PC_HI PC_MEAN < <(spread "${PAIRED_CEILING[@]}")
+read -r PK_LO PK_HI PK_MEAN < <(spread "${PAIRED_CHECK[@]}")
+read -r PKC_LO PKC_HI PKC_MEAN < <(spread "${PAIRED_CHECK_CEILING[@]}")
+
 # Logins alone. No warm-up run: hashing needs none, and the logins still
 # queued in the daemon when a warm-up ends would be hashed during the
 # measurement, for clients that are gone.
@@ -859,7 +892,8 @@ t=0; num_lt "$(mib "$PEAK_KIB")" "$TARGET_RSS_MIB" && ((HASH_PEAK_KIB <= HASH_BO
 target rss "$t" "daemon resident memory < ${TARGET_RSS_MIB} MiB: peak $(mib "$PEAK_KIB") MiB over the run, $(mib "$PEAK_CHECKS_KIB") MiB while only checking (start $(mib "$RSS_START_A"), end $(mib "$RSS_END_A"): $(mib "$RSS_ANON_END_A") anonymous + $(mib "$RSS_FILE_END_A") file-backed); plus its hashing process: peak $(mib "$HASH_PEAK_KIB") MiB <= $(mib "$HASH_BOUND_KIB") MiB ($(mib "$HASH_RSS_START_A") at start + $HASH_THREADS threads x ($(mib "$ARGON2_M_KIB") MiB of argon2id + 1 MiB))"
 CEILING_SHARE=$(awk -v a="${RPS[check]}" -v b="${RPS[ceiling]}" 'BEGIN { v = 0; if (b > 0) v = a / b * 100; printf "%.0f", v }')
 target ceiling info "the ceiling (the check's nginx path to a do-nothing upstream): ${RATIO[ceiling]}x the limit; the check reaches ${CEILING_SHARE}% of it"
-TARGETS=(check_ratio ceiling check_p99 check_errors nocache_ratio flood_p99 login_rate rss)
+target paired info "$ROUNDS paired rounds (lowest / highest / mean): ceiling ÷ limit $PC_LO / $PC_HI / $PC_MEAN; check ÷ limit $PK_LO / $PK_HI / $PK_MEAN; check ÷ ceiling $PKC_LO / $PKC_HI / $PKC_MEAN"
+TARGETS=(check_ratio ceiling paired check_p99 check_errors nocache_ratio flood_p99 login_rate rss)
 
 print_targets() {
   local k mark
@@ -945,6 +979,9 @@ write_json() {
     "$(json_or_null "$RSS_ANON_END_A")" "$(json_or_null "$RSS_FILE_END_A")" \
     "$(json_or_null "$HASH_RSS_START_A")" "$HASH_PEAK_KIB" "$HASH_BOUND_KIB"
   printf '  "flood_p99_factor": %s,\n' "$FLOOD_FACTOR"
+  printf '  "paired_rounds": {"rounds": %s, "seconds_each": %s, "ceiling_to_limit": [%s], "check_to_limit": [%s], "check_to_ceiling": [%s]},\n' \
+    "$ROUNDS" "$ROUND_SECONDS" "$(IFS=,; echo "${PAIRED_CEILING[*]}")" \
+    "$(IFS=,; echo "${PAIRED_CHECK[*]}")" "$(IFS=,; echo "${PAIRED_CHECK_CEILING[*]}")"
   echo '  "targets": ['
   first=1
   for k in "${TARGETS[@]}"; do
