@@ -119,19 +119,17 @@ uint64_t cache_epoch(struct cache *c)
 static bool notification_pending(struct cache *c, struct cache_round *round)
 {
 	struct pollfd pfd = {.fd = atomic_load(&c->notify_fd), .events = POLLIN};
+	bool pending;
 
 	if (round != NULL && round->polled)
 		return round->pending;
-	if (pfd.fd < 0)
-		return false;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) < 0)
-		pfd.revents = POLLERR;
+	/* A failed poll() counts as pending: the cache is not trusted. */
+	pending = pfd.fd >= 0 && poll(&pfd, 1, 0) != 0;
 	if (round != NULL) {
 		round->polled = true;
-		round->pending = pfd.revents != 0;
+		round->pending = pending;
 	}
-	return pfd.revents != 0;
+	return pending;
 }
 
 void cache_round_start(struct cache_round *round)
