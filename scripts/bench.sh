@@ -741,6 +741,7 @@ round_rps() {   # ID URL
   wrk_run "$RUN/$1.json" "$ROUND_SECONDS" "$CONNECTIONS" "$CHECK_TIMEOUT" "$2"
   json_num "$RUN/$1.json" ok_rps
 }
+quotient() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
 PAIRED_CEILING=() PAIRED_CHECK=() PAIRED_CHECK_CEILING=()
 BENCH_COOKIE=$COOKIE_A
 log "measuring $ROUNDS paired rounds of limit, ceiling and check (${ROUND_SECONDS}s each)"
@@ -748,9 +749,9 @@ for ((i = 1; i <= ROUNDS; i++)); do
   l=$(round_rps "round$i-limit" "$A/limit")
   x=$(round_rps "round$i-ceiling" "$A/ceiling")
   c=$(round_rps "round$i-check" "$A/protected")
-  PAIRED_CEILING+=("$(awk -v a="$x" -v b="$l" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
-  PAIRED_CHECK+=("$(awk -v a="$c" -v b="$l" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
-  PAIRED_CHECK_CEILING+=("$(awk -v a="$c" -v b="$x" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')")
+  PAIRED_CEILING+=("$(quotient "$x" "$l")")
+  PAIRED_CHECK+=("$(quotient "$c" "$l")")
+  PAIRED_CHECK_CEILING+=("$(quotient "$c" "$x")")
 done
 # "lowest highest mean" of the numbers given.
 spread() { printf '%s\n' "$@" | awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 } { sum += $1 }

@@ -55,19 +55,22 @@ static void hold(struct listener *l, bool on)
 }
 
 /* Waits for notifications and applies them; the caches are held from
- * before the socket is read until then (cache_hold()). */
+ * before the socket is read until then (cache_hold()). On a lost
+ * connection the caches are made unusable before the hold ends (what was
+ * read may not all have been applied) and before the caller closes the
+ * socket (its number must not be polled after it is reused). */
 static enum db_result take_notifications(struct listener *l)
 {
 	bool readable;
 	enum db_result r = db_wait_readable(l->db, l->wake_fd, WAIT_SLICE_MS,
 					    &readable);
 
-	if (r != DB_OK || !readable)
-		return r;
-	hold(l, true);
-	r = db_read_notifications(l->db, apply, l);
-	/* A lost connection makes the caches unusable before the hold
-	 * ends: what it read may not all have been applied. */
+	if (r == DB_OK && !readable)
+		return DB_OK;
+	if (r == DB_OK) {
+		hold(l, true);
+		r = db_read_notifications(l->db, apply, l);
+	}
 	if (r != DB_OK)
 		set_usable(l, false, -1);
 	hold(l, false);
@@ -103,9 +106,6 @@ static void *listener_main(void *arg)
 			warned = false;
 		}
 		if (take_notifications(l) != DB_OK) {
-			/* Unusable before the socket closes: its number
-			 * must not be polled after it is reused. */
-			set_usable(l, false, -1);
 			db_close(l->db);
 			listening = false;
 			log_event(LOG_WARN, 0, "cache_listener_lost", "msg",
